@@ -1,0 +1,30 @@
+/** What the detokenizer needs from a tokenizer. */
+export interface TextDecoderLike {
+  decode(ids: number[]): string;
+}
+
+/**
+ * Turns a growing token list into text deltas that are always complete UTF-8.
+ * DeepSeek's byte-level BPE can split one character over several tokens; a
+ * partial character decodes to U+FFFD, which is held back until it completes.
+ * Each step decodes only a short window (from the last emitted boundary), so the
+ * cost per token does not grow with the length of the answer.
+ */
+export class StreamingDetokenizer {
+  private readonly tokens: number[] = [];
+  private prefixOffset = 0;
+  private readOffset = 0;
+
+  constructor(private readonly tokenizer: TextDecoderLike) {}
+
+  /** Adds one token and returns the text that became final (possibly empty). */
+  push(token: number): string {
+    this.tokens.push(token);
+    const prefixText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset, this.readOffset));
+    const fullText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset));
+    if (fullText.length <= prefixText.length || fullText.endsWith('\uFFFD')) return '';
+    this.prefixOffset = this.readOffset;
+    this.readOffset = this.tokens.length;
+    return fullText.slice(prefixText.length);
+  }
+}

@@ -1,0 +1,35 @@
+import { cancelled } from '../../src/protocol/errors.ts';
+
+/**
+ * Runs tasks one at a time in arrival order. The model has one KV cache and the
+ * runtime one session, so generations must not interleave. A task whose signal
+ * aborts while it waits rejects at once and never runs.
+ */
+export class RequestQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private waiting = 0;
+
+  get pending(): number {
+    return this.waiting;
+  }
+
+  run<T>(signal: AbortSignal | undefined, task: () => Promise<T>): Promise<T> {
+    this.waiting += 1;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(cancelled());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const start = async () => {
+        this.waiting -= 1;
+        if (signal?.aborted) return reject(cancelled());
+        try {
+          resolve(await task());
+        } catch (error) {
+          reject(error);
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      };
+      this.tail = this.tail.then(start);
+    });
+  }
+}
