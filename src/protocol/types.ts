@@ -133,15 +133,13 @@ export interface LoadedModel {
 }
 
 export interface LoadProgress {
-  /** 'download' while bytes arrive, 'compile' while ORT builds the session, 'ready' at the end. */
-  stage: 'download' | 'compile' | 'ready';
+  /** 'download' while files arrive (from the network or the browser cache), 'ready' once the model can run. */
+  stage: 'download' | 'ready';
   loaded_bytes: number;
   total_bytes: number;
   /** 0..100 over all files whose size is known. */
   percent: number;
   file?: string;
-  /** True when every file so far came from the browser cache. */
-  from_cache: boolean;
 }
 
 export interface DeviceReport {

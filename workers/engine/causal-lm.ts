@@ -146,7 +146,7 @@ export class CausalLM {
    * Long inputs run in chunks; `checkpoint` runs between them so an abort lands quickly.
    */
   async forward(ids: number[], checkpoint: () => void = () => {}): Promise<Float32Array> {
-    let logits = new Float32Array(0);
+    let logits: Float32Array = new Float32Array(0);
     for (let start = 0; start < ids.length; start += PREFILL_CHUNK) {
       if (start > 0) checkpoint();
       logits = await this.forwardChunk(ids.slice(start, start + PREFILL_CHUNK));

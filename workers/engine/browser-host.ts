@@ -1,0 +1,68 @@
+import { env } from '@huggingface/transformers';
+import type { DeviceReport } from '../../src/protocol/types.ts';
+import type { EngineHost } from './engine.ts';
+
+/** The slice of the WebGPU API we read; declared here to keep @webgpu/types out of the build. */
+interface GpuAdapterLike {
+  features: { has(feature: string): boolean };
+  info?: { vendor?: string; architecture?: string; description?: string; device?: string };
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>;
+}
+
+/**
+ * Points ONNX Runtime at the app's own copy of its WASM files, so nothing comes
+ * from a CDN and the app works offline, and sizes the WASM thread pool: threads
+ * need SharedArrayBuffer, which needs cross-origin isolation.
+ */
+export function configureRuntime(baseUrl: string): void {
+  const wasm = env.backends.onnx.wasm;
+  if (!wasm) throw new Error('onnxruntime-web did not initialise its WASM backend.');
+  const ortBase = new URL(`${baseUrl}ort/`, self.location.origin).href;
+  wasm.wasmPaths = {
+    mjs: `${ortBase}ort-wasm-simd-threaded.asyncify.mjs`,
+    wasm: `${ortBase}ort-wasm-simd-threaded.asyncify.wasm`,
+  };
+  wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+}
+
+function describeAdapter(adapter: GpuAdapterLike): string {
+  const info = adapter.info ?? {};
+  const parts = [info.vendor, info.architecture, info.description || info.device].filter((part) => part);
+  return parts.length > 0 ? parts.join(' · ') : 'WebGPU adapter';
+}
+
+export function browserHost(devModelHost: string | null): EngineHost {
+  const wasmThreads = () => env.backends.onnx.wasm?.numThreads ?? 1;
+  return {
+    devices: ['webgpu', 'wasm'],
+    devModelHost,
+    wasmThreads,
+    async detectDevice(): Promise<DeviceReport> {
+      const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
+      const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
+      const shaderF16 = adapter?.features.has('shader-f16') ?? false;
+      const threads = wasmThreads();
+      const recommended: DeviceReport['recommended'] = !adapter
+        ? {
+            device: 'wasm',
+            dtype: 'q4',
+            reason: gpu
+              ? 'WebGPU is present but no adapter was granted, so the model runs on the CPU with WebAssembly.'
+              : 'This browser has no WebGPU, so the model runs on the CPU with WebAssembly.',
+          }
+        : shaderF16
+          ? { device: 'webgpu', dtype: 'q4f16', reason: 'WebGPU with shader-f16: 4-bit weights with fp16 math.' }
+          : { device: 'webgpu', dtype: 'q4', reason: 'WebGPU without shader-f16: 4-bit weights with fp32 math.' };
+      return {
+        webgpu: adapter !== null,
+        shader_f16: shaderF16,
+        adapter: adapter ? describeAdapter(adapter) : null,
+        cross_origin_isolated: self.crossOriginIsolated,
+        wasm_threads: threads,
+        recommended,
+      };
+    },
+  };
+}
