@@ -1,0 +1,124 @@
+import { expect, test } from '@playwright/test';
+import { INSTRUCT, loadModel, openApp } from './helpers.ts';
+import { startEngine } from '../tests/engine/harness.ts';
+
+const MODEL_FILE = /\/hf-mirror\//;
+
+test('the page is cross-origin isolated, so WASM runs multi-threaded', async ({ page }) => {
+  await openApp(page);
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const report = await page.evaluate(() => window.deepseek.device());
+  expect(report.cross_origin_isolated).toBe(true);
+  expect(report.wasm_threads).toBeGreaterThan(1);
+});
+
+for (const [device, dtype] of [
+  ['webgpu', 'q4'],
+  ['webgpu', 'fp32'],
+  ['wasm', 'q4f16'],
+  ['wasm', 'q4'],
+] as const) {
+  test(`loads and generates on ${device} ${dtype}`, async ({ page }) => {
+    await openApp(page);
+    const loaded = await loadModel(page, device, dtype);
+    expect(loaded).toMatchObject({ id: INSTRUCT, device, dtype });
+    const completion = await page.evaluate(
+      ([model, maxTokens]) =>
+        window.deepseek.chat.completions.create({
+          model,
+          messages: [{ role: 'user', content: 'hi' }],
+          temperature: 0,
+          max_tokens: maxTokens,
+        }),
+      [INSTRUCT, device === 'webgpu' ? 3 : 8] as const,
+    );
+    expect(completion.choices[0].message.content.length).toBeGreaterThan(0);
+    expect(completion.usage.completion_tokens).toBeGreaterThan(0);
+  });
+}
+
+test('WebGPU q4 and WASM q4 and q4f16 agree on greedy tokens', async ({ page }) => {
+  await openApp(page);
+  const answers: string[] = [];
+  for (const [device, dtype] of [['wasm', 'q4'], ['wasm', 'q4f16'], ['webgpu', 'q4']] as const) {
+    await loadModel(page, device, dtype);
+    answers.push(
+      await page.evaluate(
+        async (model) =>
+          (
+            await window.deepseek.chat.completions.create({
+              model,
+              messages: [{ role: 'user', content: 'hi' }],
+              temperature: 0,
+              max_tokens: 3,
+            })
+          ).choices[0].message.content,
+        INSTRUCT,
+      ),
+    );
+  }
+  expect(answers[1]).toBe(answers[0]);
+  expect(answers[2]).toBe(answers[0]);
+});
+
+test('first-step logits agree between Node CPU and browser WASM (q4)', async ({ page }) => {
+  const prompt = 'def fibonacci(n):';
+  const { engine, close } = await startEngine();
+  let nodeLogits: Float32Array;
+  try {
+    await engine.load(INSTRUCT, { device: 'cpu', dtype: 'q4' });
+    nodeLogits = await engine.nextTokenLogits(prompt);
+  } finally {
+    await close();
+  }
+  await openApp(page);
+  await loadModel(page, 'wasm', 'q4');
+  const browserLogits = await page.evaluate(
+    async (text) => Array.from(await window.deepseek.internals.nextTokenLogits(text)),
+    prompt,
+  );
+  expect(browserLogits.length).toBe(nodeLogits.length);
+  let maxDifference = 0;
+  let maxMagnitude = 0;
+  for (let i = 0; i < nodeLogits.length; i++) {
+    maxDifference = Math.max(maxDifference, Math.abs(nodeLogits[i] - browserLogits[i]));
+    maxMagnitude = Math.max(maxMagnitude, Math.abs(nodeLogits[i]));
+  }
+  console.log(`logits: max |node - browser| = ${maxDifference.toExponential(2)} over |logit| up to ${maxMagnitude.toFixed(2)}`);
+  // Stated tolerance: 1e-3 absolute. Same weights and kernels; only accumulation order may differ.
+  expect(maxDifference).toBeLessThan(1e-3);
+});
+
+test('a second load, after a reload, is served from the browser cache', async ({ page }) => {
+  const modelRequests: string[] = [];
+  page.context().on('request', (request) => {
+    if (MODEL_FILE.test(request.url())) modelRequests.push(request.url());
+  });
+  await openApp(page);
+  await loadModel(page, 'wasm', 'q4');
+  const firstLoad = modelRequests.filter((url) => !url.endsWith('.stamp'));
+  expect(firstLoad.some((url) => url.endsWith('onnx/model_q4.onnx'))).toBe(true);
+
+  modelRequests.length = 0;
+  await page.reload();
+  await page.waitForFunction(() => window.deepseek !== undefined);
+  await loadModel(page, 'wasm', 'q4');
+  console.log(`model-file requests: first load ${firstLoad.length}, second load ${modelRequests.length}`);
+  expect(modelRequests).toEqual([]);
+});
+
+test('every request stays on the app origin', async ({ page, baseURL }) => {
+  const origins = new Set<string>();
+  page.context().on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.protocol.startsWith('http')) origins.add(url.origin);
+  });
+  await openApp(page);
+  await loadModel(page, 'wasm', 'q4');
+  await page.evaluate(
+    (model) =>
+      window.deepseek.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+    INSTRUCT,
+  );
+  expect([...origins]).toEqual([new URL(baseURL!).origin]);
+});
