@@ -54,8 +54,8 @@ function optionalNumber(body: Body, param: string, rule: NumberRule): number | u
   return value;
 }
 
-function optionalBoolean(body: Body, param: string): boolean | undefined {
-  const value = body[param];
+function optionalBoolean(body: Body, key: string, param = key): boolean | undefined {
+  const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'boolean') {
     throw invalidRequest(`'${param}' must be a boolean, got ${describe(value)}.`, param, 'invalid_type');
@@ -71,10 +71,12 @@ function requireObject(value: unknown, param: string | null): Body {
   return value as Body;
 }
 
-function rejectUnknown(body: Body, known: Set<string>): void {
+/** `prefix` is the path of a nested object, e.g. 'stream_options.', so the error names the full param. */
+function rejectUnknown(body: Body, known: Set<string>, prefix = ''): void {
   for (const key of Object.keys(body)) {
     if (!known.has(key)) {
-      throw invalidRequest(`Unrecognized request argument supplied: ${key}`, key, 'unknown_parameter');
+      const param = `${prefix}${key}`;
+      throw invalidRequest(`Unrecognized request argument supplied: ${param}`, param, 'unknown_parameter');
     }
   }
 }
@@ -160,8 +162,8 @@ export function validateChatRequest(input: unknown, loadedModel: string | null):
       throw invalidRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
     }
     const options = requireObject(body.stream_options, 'stream_options');
-    rejectUnknown(options, new Set(['include_usage']));
-    includeUsage = optionalBoolean(options, 'include_usage') ?? false;
+    rejectUnknown(options, new Set(['include_usage']), 'stream_options.');
+    includeUsage = optionalBoolean(options, 'include_usage', 'stream_options.include_usage') ?? false;
   }
   if (model !== loadedModel) {
     throw modelNotFound(

@@ -21,20 +21,40 @@ export interface GenerationArgs {
   onText: (text: string) => void;
 }
 
+/**
+ * Lets queued messages (an abort, a new request) run. ORT's WASM backend can
+ * resolve a whole forward pass through microtasks alone, which would starve the
+ * worker's message queue until the generation ends. A MessageChannel round trip
+ * is an ordinary task: it waits behind those messages, with none of the 4 ms
+ * clamping of nested timers (scheduler.yield would jump ahead of them instead).
+ */
+const yieldChannel = typeof MessageChannel === 'function' && typeof setImmediate !== 'function' ? new MessageChannel() : null;
+const yieldWaiters: (() => void)[] = [];
+if (yieldChannel) yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (!yieldChannel) return setImmediate(resolve);
+    yieldWaiters.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
+}
+
 function perSecond(count: number, milliseconds: number): number {
   return milliseconds > 0 ? Math.round((count / milliseconds) * 1000 * 100) / 100 : 0;
 }
 
 /**
  * The decode loop: prefill, then sample → stop checks → detokenize → forward,
- * one token at a time. The abort signal is checked before every forward pass, so
- * an abort stops generation within one token.
+ * one token at a time. Before each token the loop yields to the event loop and
+ * checks the abort signal, so an abort stops generation within one token.
  */
 export async function generate(lm: CausalLM, args: GenerationArgs): Promise<GenerationResult> {
   const { promptIds, params, maxNewTokens, signal, onText } = args;
   const checkpoint = () => {
     if (signal?.aborted) throw cancelled();
   };
+  await yieldToEventLoop();
   checkpoint();
   const start = performance.now();
   await lm.reset();
@@ -51,6 +71,7 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   let finishReason: FinishReason = 'length';
 
   for (;;) {
+    await yieldToEventLoop();
     checkpoint();
     const token = sampler.next(logits, history);
     completionTokens += 1;
