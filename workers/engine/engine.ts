@@ -253,6 +253,17 @@ function loadFailure(modelId: string, error: unknown) {
   if (/Could not locate file|404|not found/i.test(message)) {
     return modelNotFound(modelId, `could not be found on the hub (${message}).`);
   }
+  if (/failed to fetch|network|load failed/i.test(message)) {
+    return new ApiError(
+      {
+        message: `Downloading '${modelId}' failed: the network request did not complete (${message}). Check your connection and press Load again; files already downloaded stay cached.`,
+        type: 'server_error',
+        param: 'model',
+        code: 'network_error',
+      },
+      502,
+    );
+  }
   return new ApiError(
     { message: `Loading '${modelId}' failed: ${message}`, type: 'server_error', param: 'model', code: 'model_load_failed' },
     502,

@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: speed figures for the tiny models, side by side in one run.
+ *   - the sampler's own cost per token over the full 32,256-entry vocabulary;
+ *   - Node (onnxruntime-node CPU) per dtype;
+ *   - Chromium: WASM and WebGPU per dtype, through window.deepseek.
+ * Tiny random models measure the engine's overhead and the runtimes' fixed
+ * costs, not what a 1.3B model would do. Figures are medians over a few runs.
+ */
+import { chromium } from 'playwright-core';
+import { preview, build } from 'vite';
+import type { ChatCompletion, Device, Dtype } from '../src/protocol/index.ts';
+import { startEngine, INSTRUCT } from '../tests/engine/harness.ts';
+import { createRandom } from '../workers/engine/sampling/random.ts';
+import { createSampler } from '../workers/engine/sampling/sampler.ts';
+
+const RUNS = 3;
+const PROMPT = [{ role: 'user' as const, content: 'Write a function that checks whether a number is prime.' }];
+
+interface Row {
+  runtime: string;
+  ttftMs: number;
+  prefillTps: number;
+  decodeTps: number;
+  tokens: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function summarize(runtime: string, completions: ChatCompletion[]): Row {
+  return {
+    runtime,
+    ttftMs: median(completions.map((c) => c.timings.time_to_first_token_ms)),
+    prefillTps: median(completions.map((c) => c.timings.prefill_tokens_per_second)),
+    decodeTps: median(completions.map((c) => c.timings.decode_tokens_per_second)),
+    tokens: median(completions.map((c) => c.usage.completion_tokens)),
+  };
+}
+
+function benchSampler(): void {
+  const vocabulary = 32256;
+  const random = createRandom(1);
+  const logits = Float32Array.from({ length: vocabulary }, () => random.next() * 20 - 10);
+  const base = { temperature: 1, topP: 1, topK: 0, minP: 0, maxTokens: null, repetitionPenalty: 1, stop: [], seed: 1 };
+  const history = Array.from({ length: 512 }, (_, i) => i * 7);
+  const cases: [string, typeof base][] = [
+    ['greedy', { ...base, temperature: 0 }],
+    ['temperature only', { ...base, temperature: 0.7 }],
+    ['top_k 40', { ...base, temperature: 0.7, topK: 40 }],
+    ['top_p 0.95', { ...base, temperature: 0.7, topP: 0.95 }],
+    ['all (rep 1.1, k 40, p 0.95, min_p 0.05)', { ...base, temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1 }],
+  ];
+  console.log('\nSampler cost per token (vocabulary 32,256, history 512)');
+  for (const [name, params] of cases) {
+    const sampler = createSampler(params, 32022, createRandom(2));
+    const iterations = 200;
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) sampler.next(logits, history);
+    console.log(`  ${name.padEnd(42)} ${((performance.now() - start) / iterations).toFixed(3)} ms`);
+  }
+}
+
+async function benchNode(): Promise<Row[]> {
+  const { engine, close } = await startEngine();
+  const rows: Row[] = [];
+  try {
+    for (const dtype of ['fp32', 'q4', 'q4f16'] as const) {
+      await engine.load(INSTRUCT, { device: 'cpu', dtype });
+      const request = { model: INSTRUCT, messages: PROMPT, temperature: 0, max_tokens: 32 };
+      await engine.chat(request);
+      const completions: ChatCompletion[] = [];
+      for (let i = 0; i < RUNS; i++) completions.push(await engine.chat(request));
+      rows.push(summarize(`node cpu ${dtype}`, completions));
+    }
+  } finally {
+    await close();
+  }
+  return rows;
+}
+
+async function benchBrowser(): Promise<Row[]> {
+  await build({ mode: 'test', logLevel: 'warn', build: { outDir: 'dist-test' } });
+  const server = await preview({ mode: 'test', logLevel: 'warn', build: { outDir: 'dist-test' }, preview: { host: '127.0.0.1', port: 0 } });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('The preview server did not report its URL.');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const rows: Row[] = [];
+  try {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => window.deepseek !== undefined);
+    const configurations: [Device, Dtype, number][] = [
+      ['wasm', 'q4', 32],
+      ['wasm', 'q4f16', 32],
+      ['wasm', 'fp32', 32],
+      // SwiftShader WebGPU takes seconds a token: keep these short.
+      ['webgpu', 'q4', 6],
+      ['webgpu', 'fp32', 6],
+    ];
+    for (const [device, dtype, maxTokens] of configurations) {
+      const completions = await page.evaluate(
+        async ({ model, device, dtype, maxTokens, runs, messages }) => {
+          await window.deepseek.load(model, { device, dtype });
+          const request = { model, messages, temperature: 0, max_tokens: maxTokens };
+          await window.deepseek.chat.completions.create(request);
+          const results = [];
+          for (let i = 0; i < runs; i++) results.push(await window.deepseek.chat.completions.create(request));
+          return results;
+        },
+        { model: INSTRUCT, device, dtype, maxTokens, runs: device === 'webgpu' ? 1 : RUNS, messages: PROMPT },
+      );
+      rows.push(summarize(`chromium ${device} ${dtype}`, completions));
+    }
+    const report = await page.evaluate(() => window.deepseek.device());
+    console.log(`\nChromium: WebGPU adapter ${report.adapter ?? 'none'}, shader-f16 ${report.shader_f16}, WASM threads ${report.wasm_threads}`);
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+  return rows;
+}
+
+benchSampler();
+const rows = [...(await benchNode()), ...(await benchBrowser())];
+console.log(`\nTiny instruct model, greedy, prompt "${PROMPT[0].content}" (medians of ${RUNS} runs; WebGPU: 1 run)`);
+console.log(
+  `  ${'runtime'.padEnd(24)} ${'first token'.padStart(12)} ${'prefill'.padStart(14)} ${'decode'.padStart(12)} ${'tokens'.padStart(7)}`,
+);
+for (const row of rows) {
+  console.log(
+    `  ${row.runtime.padEnd(24)} ${`${row.ttftMs.toFixed(0)} ms`.padStart(12)} ${`${row.prefillTps.toFixed(0)} tok/s`.padStart(14)} ${`${row.decodeTps.toFixed(1)} tok/s`.padStart(12)} ${String(row.tokens).padStart(7)}`,
+  );
+}
+process.exit(0);
