@@ -141,7 +141,10 @@ describe('the base model', () => {
 
   it('refuses chat (it has no chat template) and keeps working', async () => {
     expect(engine.loaded?.id).toBe(BASE);
-    await expect(engine.chat({ model: BASE, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 })).rejects.toThrow();
+    await expect(engine.chat({ model: BASE, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 })).rejects.toMatchObject({
+      status: 400,
+      error: { type: 'invalid_request_error', param: 'model', code: 'model_not_chat' },
+    });
     const base = await engine.nextTokenLogits(TEXTS[0] ?? '');
     expect(base).toHaveLength(VOCAB_SIZE);
   });

@@ -508,9 +508,10 @@ describe('failed loads', () => {
     const noLogits = await apiErrorOf(() => engine.nextTokenLogits('hi'));
     expect(noLogits.error.code).toBe('model_not_found');
 
-    // A dtype the mirror does not serve fails the same way, through the local mirror.
+    // A dtype the catalog does not list for this model is refused before any download, naming dtype.
     const noFile = await apiErrorOf(() => engine.load(INSTRUCT, { device: 'cpu', dtype: 'fp16' }));
-    expect(noFile.error.param).toBe('model');
+    expect(noFile.error.param).toBe('dtype');
+    expect(noFile.error.code).toBe('dtype_unavailable');
     expect(engine.loaded).toBeNull();
 
     const loaded = await engine.load(INSTRUCT, { device: 'cpu', dtype: 'q4' });

@@ -120,6 +120,11 @@ export class CausalLM {
     return 2 * num_hidden_layers * kvHeads * headDim * bytes;
   }
 
+  /** Base (completion) models ship no chat template. */
+  get hasChatTemplate(): boolean {
+    return typeof (this.tokenizer as { chat_template?: unknown }).chat_template === 'string';
+  }
+
   chatPromptIds(messages: ChatMessage[]): number[] {
     const text = this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as string;
     return this.encode(text);

@@ -125,12 +125,20 @@ export class Engine {
    * Loads a model, replacing the current one. Queued behind running generations.
    * On failure nothing is loaded and the engine stays usable: load again.
    */
-  load(modelIdInput: unknown, optionsInput: unknown, onProgress?: (progress: LoadProgress) => void): Promise<LoadedModel> {
+  async load(modelIdInput: unknown, optionsInput: unknown, onProgress?: (progress: LoadProgress) => void): Promise<LoadedModel> {
     const modelId = validateModelField(modelIdInput);
     const options = validateLoadOptions(optionsInput);
     return this.queue.run(undefined, async () => {
       const host = this.resolveHost(modelId);
       const runtime = await this.chooseRuntime(options);
+      const listed = CATALOG.find((entry) => entry.id === modelId)?.dtypes;
+      if (listed && !listed.includes(runtime.dtype)) {
+        throw invalidRequest(
+          `'${modelId}' is published in ${listed.join(', ')}; it has no '${runtime.dtype}' weights.`,
+          'dtype',
+          'dtype_unavailable',
+        );
+      }
       await this.unloadNow();
 
       const files = new Map<string, FileProgress>();
@@ -187,13 +195,20 @@ export class Engine {
    * One chat completion. Every chunk goes to `onChunk` as it is made (for
    * streaming); the assembled completion is the result either way.
    */
-  chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
+  async chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
     const request = validateChatRequest(body, this.loadedInfo?.id ?? null);
     return this.queue.run(signal, async () => {
       const lm = this.lm;
       const info = this.loadedInfo;
       if (!lm || !info || info.id !== request.model) {
         throw modelNotFound(request.model, 'was unloaded or replaced before this request ran.');
+      }
+      if (!lm.hasChatTemplate) {
+        throw invalidRequest(
+          `'${request.model}' is a base model with no chat template; use it for completions, or load an instruct model for chat.`,
+          'model',
+          'model_not_chat',
+        );
       }
       const promptIds = lm.chatPromptIds(request.messages);
       const room = info.context_length - promptIds.length;

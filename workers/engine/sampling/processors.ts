@@ -32,11 +32,39 @@ export function temperature(value: number): LogitsProcessor {
   return (logits) => logits.map((x) => x / value);
 }
 
+/** The k-th largest value, by quickselect on a copy: O(n), where sorting the vocabulary is O(n log n). */
+function kthLargest(values: Float32Array, k: number): number {
+  const a = values.slice();
+  const target = a.length - k;
+  let low = 0;
+  let high = a.length - 1;
+  while (low < high) {
+    const pivot = a[(low + high) >>> 1];
+    let i = low;
+    let j = high;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const swap = a[i];
+        a[i] = a[j];
+        a[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) high = j;
+    else if (target >= i) low = i;
+    else break;
+  }
+  return a[target];
+}
+
 /** Keeps the k largest logits; ties with the k-th largest are kept too. */
 export function topK(k: number): LogitsProcessor {
   return (logits) => {
     if (k <= 0 || k >= logits.length) return logits.slice();
-    const threshold = Float32Array.from(logits).sort()[logits.length - k];
+    const threshold = kthLargest(logits, k);
     return logits.map((x) => (x >= threshold ? x : -Infinity));
   };
 }
@@ -56,26 +84,35 @@ export function softmax(logits: Float32Array): Float64Array {
   return probs;
 }
 
-/** Indices of the finite logits, most likely first; equal values keep index order. */
-function rankedCandidates(logits: Float32Array): number[] {
+/** Indices whose probability is at least `cutoff`, most likely first; equal values keep index order. */
+function rankedAbove(logits: Float32Array, probs: Float64Array, cutoff: number): number[] {
   const candidates: number[] = [];
-  for (let i = 0; i < logits.length; i++) if (logits[i] > -Infinity) candidates.push(i);
+  for (let i = 0; i < probs.length; i++) if (probs[i] > 0 && probs[i] >= cutoff) candidates.push(i);
   return candidates.sort((a, b) => logits[b] - logits[a] || a - b);
 }
 
-/** Nucleus sampling: keeps the fewest most-likely tokens whose probabilities sum to at least p. */
+/**
+ * Nucleus sampling: keeps the fewest most-likely tokens whose probabilities sum to at least p.
+ * Sorting the whole vocabulary costs milliseconds a token, so only tokens above a
+ * probability cutoff are sorted. They are always a prefix of the full ranking, so
+ * if they reach p the answer is exact; otherwise the cutoff drops and we go again.
+ */
 export function topP(p: number): LogitsProcessor {
   return (logits) => {
     if (p >= 1) return logits.slice();
     const probs = softmax(logits);
-    const out = new Float32Array(logits.length).fill(-Infinity);
-    let cumulative = 0;
-    for (const index of rankedCandidates(logits)) {
-      out[index] = logits[index];
-      cumulative += probs[index];
-      if (cumulative >= p) break;
+    let maxProb = 0;
+    for (const prob of probs) if (prob > maxProb) maxProb = prob;
+    for (let cutoff = maxProb * 1e-3; ; cutoff = cutoff > maxProb * 1e-12 ? cutoff / 1000 : 0) {
+      const out = new Float32Array(logits.length).fill(-Infinity);
+      let cumulative = 0;
+      for (const index of rankedAbove(logits, probs, cutoff)) {
+        out[index] = logits[index];
+        cumulative += probs[index];
+        if (cumulative >= p) return out;
+      }
+      if (cutoff === 0) return out;
     }
-    return out;
   };
 }
 
