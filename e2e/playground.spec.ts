@@ -27,7 +27,7 @@ test('load in the UI shows device details, then a chat answer streams in', async
   await expect(page.getByTestId('message-meta')).toContainText('tokens');
   await expect(page.getByTestId('send-button')).toBeVisible();
   await expect(input).toBeEnabled();
-  await page.screenshot({ path: 'docs/screenshot.png' });
+  await page.screenshot({ path: 'test-results/screenshots/desktop-light.png' });
 });
 
 test('the page shows a helpful error when a load fails, and can load again', async ({ page }) => {
@@ -87,6 +87,6 @@ test('dark theme screenshot', async ({ browser }) => {
   await page.getByTestId('composer-input').fill('How do I reverse a list in Python?');
   await page.getByTestId('composer-input').press('Enter');
   await expect(page.getByTestId('message-meta')).toContainText('tokens');
-  await page.screenshot({ path: 'docs/screenshot-dark.png' });
+  await page.screenshot({ path: 'test-results/screenshots/desktop-dark.png' });
   await context.close();
 });

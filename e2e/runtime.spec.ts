@@ -122,3 +122,29 @@ test('every request stays on the app origin', async ({ page, baseURL }) => {
   );
   expect([...origins]).toEqual([new URL(baseURL!).origin]);
 });
+
+test('load reports download progress in bytes and percent, ending ready at 100%', async ({ page }) => {
+  await openApp(page);
+  const events = await page.evaluate(async (model) => {
+    const seen: { stage: string; loaded: number; total: number; percent: number; file?: string }[] = [];
+    await window.deepseek.load(model, {
+      device: 'wasm',
+      dtype: 'q4',
+      onProgress: (p) => seen.push({ stage: p.stage, loaded: p.loaded_bytes, total: p.total_bytes, percent: p.percent, file: p.file }),
+    });
+    return seen;
+  }, INSTRUCT);
+  const downloads = events.filter((event) => event.stage === 'download');
+  expect(downloads.length).toBeGreaterThan(0);
+  expect(downloads.some((event) => event.file === 'onnx/model_q4.onnx')).toBe(true);
+  for (const event of downloads) {
+    expect(event.loaded).toBeLessThanOrEqual(event.total);
+    expect(event.percent).toBeGreaterThanOrEqual(0);
+    expect(event.percent).toBeLessThanOrEqual(100);
+  }
+  const last = events.at(-1)!;
+  expect(last.stage).toBe('ready');
+  expect(last.percent).toBe(100);
+  // The q4 graph alone is about 9.6 MB; the total covers it and the tokenizer.
+  expect(last.total).toBeGreaterThan(9_000_000);
+});
