@@ -3,6 +3,9 @@
  * later the service worker) speaks these; nothing else re-declares them.
  */
 
+/** The model the playground and the docs start from: DeepSeek Coder 1.3B Instruct. */
+export const DEFAULT_MODEL_ID = 'onnx-community/deepseek-coder-1.3b-instruct-ONNX';
+
 export type Role = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {

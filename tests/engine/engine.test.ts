@@ -16,7 +16,7 @@ import {
   type ChatCompletionRequest,
   type ChatMessage,
 } from '../../src/protocol/index.ts';
-import { DEFAULT_MODEL_ID } from '../../workers/engine/catalog.ts';
+import { DEFAULT_MODEL_ID } from '../../src/protocol/types.ts';
 import { Engine } from '../../workers/engine/engine.ts';
 import { nodeHost } from '../../workers/engine/node-host.ts';
 import { BASE, INSTRUCT, startEngine } from './harness.ts';

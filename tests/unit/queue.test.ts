@@ -65,7 +65,6 @@ describe('RequestQueue', () => {
     );
     await settle();
     expect(started).toEqual(['a']);
-    expect(queue.pending).toBe(2);
 
     // finishing later tasks' gates early changes nothing: order is by arrival
     gates.c.resolve('C');
@@ -78,7 +77,6 @@ describe('RequestQueue', () => {
     await settle();
     expect(started).toEqual(['a', 'b', 'c']);
     expect(results.map((r) => r.value)).toEqual(['A', 'B', 'C']);
-    expect(queue.pending).toBe(0);
   });
 
   it('never runs two tasks at once', async () => {
@@ -135,7 +133,6 @@ describe('RequestQueue', () => {
     expect(secondRan).toBe(false);
     expect(thirdRan).toBe(true);
     expect(third.value).toBe('third');
-    expect(queue.pending).toBe(0);
   });
 
   it('a task whose signal was already aborted never runs', async () => {

@@ -7,19 +7,12 @@ import { cancelled } from '../../src/protocol/errors.ts';
  */
 export class RequestQueue {
   private tail: Promise<void> = Promise.resolve();
-  private waiting = 0;
-
-  get pending(): number {
-    return this.waiting;
-  }
 
   run<T>(signal: AbortSignal | undefined, task: () => Promise<T>): Promise<T> {
-    this.waiting += 1;
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(cancelled());
       signal?.addEventListener('abort', onAbort, { once: true });
       const start = async () => {
-        this.waiting -= 1;
         if (signal?.aborted) return reject(cancelled());
         try {
           resolve(await task());

@@ -1,7 +1,5 @@
-import type { ApiError, DeviceReport, Device, Dtype, LoadedModel, LoadProgress } from '../../protocol/index.ts';
+import { DEFAULT_MODEL_ID, type ApiError, type DeviceReport, type Device, type Dtype, type LoadedModel, type LoadProgress } from '../../protocol/index.ts';
 import { client } from './client.ts';
-
-export const DEFAULT_MODEL_ID = 'onnx-community/deepseek-coder-1.3b-instruct-ONNX';
 
 export type DeviceChoice = 'auto' | Device;
 export type DtypeChoice = 'auto' | Dtype;
