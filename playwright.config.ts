@@ -1,6 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
-const PORT = 4173;
+// Overridable so that several checkouts or agents can run suites side by side.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+const OUT_DIR = process.env.E2E_OUT_DIR ?? 'dist-test';
 
 /**
  * End-to-end tests in Debian's Chromium (Playwright cannot download browsers
@@ -15,7 +17,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   // The JSON report feeds the pass/fail total that `npm test` prints.
-  reporter: [['list'], ['json', { outputFile: '.test-output/e2e.json' }]],
+  reporter: [['list'], ['json', { outputFile: process.env.E2E_REPORT ?? '.test-output/e2e.json' }]],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     screenshot: 'only-on-failure',
@@ -33,7 +35,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx vite build --mode test --outDir dist-test --logLevel warn && npx vite preview --outDir dist-test --host 127.0.0.1 --port ${PORT} --strictPort`,
+    command: `npx vite build --mode test --outDir ${OUT_DIR} --logLevel warn && npx vite preview --outDir ${OUT_DIR} --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
     timeout: 180_000,
     reuseExistingServer: !process.env.CI,
