@@ -6,6 +6,7 @@
  * Tiny random models measure the engine's overhead and the runtimes' fixed
  * costs, not what a 1.3B model would do. Figures are medians over a few runs.
  */
+import type { GenerationParams } from '../src/protocol/types.ts';
 import { chromium } from 'playwright-core';
 import { preview, build } from 'vite';
 import type { ChatCompletion, Device, Dtype } from '../src/protocol/index.ts';
@@ -43,7 +44,20 @@ function benchSampler(): void {
   const vocabulary = 32256;
   const random = createRandom(1);
   const logits = Float32Array.from({ length: vocabulary }, () => random.next() * 20 - 10);
-  const base = { temperature: 1, topP: 1, topK: 0, minP: 0, maxTokens: null, repetitionPenalty: 1, stop: [], seed: 1 };
+  const base: GenerationParams = {
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    minP: 0,
+    maxTokens: null,
+    frequencyPenalty: 0,
+    presencePenalty: 0,
+    repetitionPenalty: 1,
+    logitBias: new Map(),
+    stop: [],
+    seed: 1,
+    topLogprobs: null,
+  };
   const history = Array.from({ length: 512 }, (_, i) => i * 7);
   const cases: [string, typeof base][] = [
     ['greedy', { ...base, temperature: 0 }],
@@ -51,10 +65,11 @@ function benchSampler(): void {
     ['top_k 40', { ...base, temperature: 0.7, topK: 40 }],
     ['top_p 0.95', { ...base, temperature: 0.7, topP: 0.95 }],
     ['all (rep 1.1, k 40, p 0.95, min_p 0.05)', { ...base, temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1 }],
+    ['penalties (frequency 0.5, presence 0.5, bias)', { ...base, frequencyPenalty: 0.5, presencePenalty: 0.5, logitBias: new Map([[42, 5]]) }],
   ];
   console.log('\nSampler cost per token (vocabulary 32,256, history 512)');
   for (const [name, params] of cases) {
-    const sampler = createSampler(params, 32022, createRandom(2));
+    const sampler = createSampler(params, 32022, createRandom(2), 256);
     const iterations = 200;
     const start = performance.now();
     for (let i = 0; i < iterations; i++) sampler.next(logits, history);

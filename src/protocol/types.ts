@@ -6,54 +6,147 @@
 /** The model the playground and the docs start from: DeepSeek Coder 1.3B Instruct. */
 export const DEFAULT_MODEL_ID = 'onnx-community/deepseek-coder-1.3b-instruct-ONNX';
 
-export type Role = 'system' | 'user' | 'assistant';
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
+export interface TextContentPart {
+  type: 'text';
+  text: string;
+}
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A message as a caller may write it: content as a string or as text parts. */
+export interface ChatMessageParam {
+  role: Role;
+  content: string | TextContentPart[] | null;
+  name?: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+}
+
+/** A validated message: content flattened to a string. */
 export interface ChatMessage {
   role: Role;
   content: string;
+  name?: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
 }
 
 export interface StreamOptions {
   include_usage?: boolean;
 }
 
-/** A chat request as a caller writes it. Unvalidated: see `validateChatRequest`. */
-export interface ChatCompletionRequest {
-  model: string;
-  messages: ChatMessage[];
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  min_p?: number;
-  max_tokens?: number;
-  repetition_penalty?: number;
-  stop?: string | string[];
-  seed?: number;
-  stream?: boolean;
-  stream_options?: StreamOptions;
+/** A JSON Schema, as plain JSON. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface FunctionTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: JsonSchema; strict?: boolean | null };
 }
 
-/** A validated request with every default filled in: what the engine runs. */
+export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: JsonSchema; strict?: boolean | null } };
+
+/** The sampling and length parameters chat and completions share. */
+export interface SamplingRequestFields {
+  temperature?: number | null;
+  top_p?: number | null;
+  top_k?: number | null;
+  min_p?: number | null;
+  max_tokens?: number | null;
+  frequency_penalty?: number | null;
+  presence_penalty?: number | null;
+  repetition_penalty?: number | null;
+  logit_bias?: Record<string, number> | null;
+  stop?: string | string[] | null;
+  seed?: number | null;
+  n?: number | null;
+  user?: string;
+  stream?: boolean | null;
+  stream_options?: StreamOptions | null;
+}
+
+/** A chat request as a caller writes it. Unvalidated: see `validateChatRequest`. */
+export interface ChatCompletionRequest extends SamplingRequestFields {
+  model: string;
+  messages: ChatMessageParam[];
+  max_completion_tokens?: number | null;
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
+  response_format?: ResponseFormat | null;
+  tools?: FunctionTool[] | null;
+  tool_choice?: ToolChoice | null;
+  parallel_tool_calls?: boolean | null;
+}
+
+/** A completions request: raw text, or fill-in-the-middle when `suffix` is given. */
+export interface CompletionRequest extends SamplingRequestFields {
+  model: string;
+  prompt: string | string[];
+  suffix?: string | null;
+  echo?: boolean | null;
+  /** The legacy API's count of top alternatives per token, 0 to 20. */
+  logprobs?: number | null;
+}
+
+/** A validated request with every default filled in: what the decode loop runs. */
 export interface GenerationParams {
   temperature: number;
   topP: number;
   topK: number;
   minP: number;
   maxTokens: number | null;
+  frequencyPenalty: number;
+  presencePenalty: number;
   repetitionPenalty: number;
+  /** Token id → bias added to its logit. */
+  logitBias: ReadonlyMap<number, number>;
   stop: string[];
   seed: number | null;
+  /** How many alternatives to report per token; null when log probabilities are off. */
+  topLogprobs: number | null;
 }
+
+/** What shapes the output beyond sampling: free text, a JSON grammar, or tool calls. */
+export type OutputConstraint =
+  | { kind: 'text' }
+  | { kind: 'json_object' }
+  | { kind: 'json_schema'; schema: JsonSchema; param: string }
+  | { kind: 'tools'; tools: FunctionTool[]; choice: 'auto' | 'required' | { name: string } };
 
 export interface ValidChatRequest {
   model: string;
   messages: ChatMessage[];
   params: GenerationParams;
+  n: number;
+  stream: boolean;
+  includeUsage: boolean;
+  output: OutputConstraint;
+  /** Tools described to the model in the prompt; empty when tool_choice is 'none' or there are none. */
+  tools: FunctionTool[];
+}
+
+export interface ValidCompletionRequest {
+  model: string;
+  prompt: string;
+  suffix: string | null;
+  echo: boolean;
+  params: GenerationParams;
+  n: number;
   stream: boolean;
   includeUsage: boolean;
 }
 
-export type FinishReason = 'stop' | 'length';
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 export interface Usage {
   prompt_tokens: number;
@@ -72,6 +165,29 @@ export interface Timings {
   decode_tokens_per_second: number;
 }
 
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  /** The token's UTF-8 bytes: a token can hold part of a character, which `token` cannot show. */
+  bytes: number[] | null;
+}
+
+export interface TokenLogprob extends TopLogprob {
+  top_logprobs: TopLogprob[];
+}
+
+export interface ChatLogprobs {
+  content: TokenLogprob[] | null;
+  refusal: null;
+}
+
+export interface AssistantMessage {
+  role: 'assistant';
+  content: string | null;
+  refusal: null;
+  tool_calls?: ToolCall[];
+}
+
 export interface ChatCompletion {
   id: string;
   object: 'chat.completion';
@@ -80,12 +196,19 @@ export interface ChatCompletion {
   system_fingerprint: string;
   choices: {
     index: number;
-    message: { role: 'assistant'; content: string };
-    logprobs: null;
+    message: AssistantMessage;
+    logprobs: ChatLogprobs | null;
     finish_reason: FinishReason;
   }[];
   usage: Usage;
   timings: Timings;
+}
+
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function: { name?: string; arguments: string };
 }
 
 export interface ChatCompletionChunk {
@@ -96,19 +219,52 @@ export interface ChatCompletionChunk {
   system_fingerprint: string;
   choices: {
     index: number;
-    delta: { role?: 'assistant'; content?: string };
-    logprobs: null;
+    delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCallDelta[] };
+    logprobs: ChatLogprobs | null;
     finish_reason: FinishReason | null;
   }[];
   usage?: Usage | null;
+  /** On the chunk that finishes each choice. */
   timings?: Timings;
 }
+
+/** The legacy completions API's log probabilities: parallel arrays, one entry per token. */
+export interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: (number | null)[];
+  top_logprobs: (Record<string, number> | null)[];
+  text_offset: number[];
+}
+
+export interface CompletionChoice {
+  index: number;
+  text: string;
+  logprobs: CompletionLogprobs | null;
+  finish_reason: FinishReason | null;
+}
+
+/** A completion, and also the shape of each streamed completion chunk (as in OpenAI's API). */
+export interface Completion {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  system_fingerprint: string;
+  choices: CompletionChoice[];
+  usage?: Usage | null;
+  timings?: Timings;
+}
+
+export type CompletionChunk = Completion;
 
 export interface ModelObject {
   id: string;
   object: 'model';
   created: number;
   owned_by: string;
+  /** Our extras: whether the model is running now, and whether its files are in the browser cache. */
+  loaded: boolean;
+  cached: boolean;
 }
 
 export interface ModelList {
@@ -145,10 +301,22 @@ export interface LoadProgress {
   file?: string;
 }
 
+/** The WebGPU adapter as GPUAdapterInfo and GPUSupportedLimits describe it. */
+export interface GpuAdapterReport {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** Bytes one GPU buffer may hold, and one storage binding may see: a weight tensor must fit both. */
+  max_buffer_size: number;
+  max_storage_buffer_binding_size: number;
+}
+
 export interface DeviceReport {
   webgpu: boolean;
   shader_f16: boolean;
   adapter: string | null;
+  /** Null without a WebGPU adapter. */
+  gpu: GpuAdapterReport | null;
   cross_origin_isolated: boolean;
   wasm_threads: number;
   recommended: { device: Device; dtype: Dtype; reason: string };

@@ -1,23 +1,58 @@
 import { invalidRequest, modelNotFound } from './errors.ts';
-import type { ChatMessage, GenerationParams, LoadOptions, Role, ValidChatRequest } from './types.ts';
+import type {
+  ChatMessage,
+  FunctionTool,
+  GenerationParams,
+  JsonSchema,
+  LoadOptions,
+  OutputConstraint,
+  Role,
+  ToolCall,
+  ValidChatRequest,
+  ValidCompletionRequest,
+} from './types.ts';
 
-const ROLES: readonly Role[] = ['system', 'user', 'assistant'];
+const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 const MAX_STOP_SEQUENCES = 4;
+const MAX_CHOICES = 8;
+const MAX_TOP_LOGPROBS = 20;
+const MAX_TOOLS = 128;
+/** OpenAI's rule for function and schema names. */
+const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
-const CHAT_PARAMETERS = new Set([
+/** Parameters both endpoints take. */
+const SHARED_PARAMETERS = [
   'model',
-  'messages',
   'temperature',
   'top_p',
   'top_k',
   'min_p',
   'max_tokens',
+  'frequency_penalty',
+  'presence_penalty',
   'repetition_penalty',
+  'logit_bias',
   'stop',
   'seed',
+  'n',
+  'user',
   'stream',
   'stream_options',
+];
+
+const CHAT_PARAMETERS = new Set([
+  ...SHARED_PARAMETERS,
+  'messages',
+  'max_completion_tokens',
+  'logprobs',
+  'top_logprobs',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
 ]);
+
+const COMPLETION_PARAMETERS = new Set([...SHARED_PARAMETERS, 'prompt', 'suffix', 'echo', 'logprobs']);
 
 type Body = Record<string, unknown>;
 
@@ -35,9 +70,7 @@ interface NumberRule {
   integer?: boolean;
 }
 
-function optionalNumber(body: Body, param: string, rule: NumberRule): number | undefined {
-  const value = body[param];
-  if (value === undefined || value === null) return undefined;
+function checkNumber(value: unknown, param: string, rule: NumberRule): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw invalidRequest(`'${param}' must be a finite number, got ${describe(value)}.`, param, 'invalid_type');
   }
@@ -54,11 +87,26 @@ function optionalNumber(body: Body, param: string, rule: NumberRule): number | u
   return value;
 }
 
+function optionalNumber(body: Body, param: string, rule: NumberRule): number | undefined {
+  const value = body[param];
+  if (value === undefined || value === null) return undefined;
+  return checkNumber(value, param, rule);
+}
+
 function optionalBoolean(body: Body, key: string, param = key): boolean | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'boolean') {
     throw invalidRequest(`'${param}' must be a boolean, got ${describe(value)}.`, param, 'invalid_type');
+  }
+  return value;
+}
+
+function optionalString(body: Body, key: string, param = key): string | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    throw invalidRequest(`'${param}' must be a string, got ${describe(value)}.`, param, 'invalid_type');
   }
   return value;
 }
@@ -71,14 +119,107 @@ function requireObject(value: unknown, param: string | null): Body {
   return value as Body;
 }
 
+function requireString(value: unknown, param: string): string {
+  if (typeof value !== 'string') {
+    throw invalidRequest(`'${param}' must be a string, got ${describe(value)}.`, param, 'invalid_type');
+  }
+  return value;
+}
+
 /** `prefix` is the path of a nested object, e.g. 'stream_options.', so the error names the full param. */
-function rejectUnknown(body: Body, known: Set<string>, prefix = ''): void {
+function rejectUnknown(body: Body, known: ReadonlySet<string>, prefix = ''): void {
   for (const key of Object.keys(body)) {
     if (!known.has(key)) {
       const param = `${prefix}${key}`;
       throw invalidRequest(`Unrecognized request argument supplied: ${param}`, param, 'unknown_parameter');
     }
   }
+}
+
+function validateName(value: unknown, param: string): string {
+  const name = requireString(value, param);
+  if (!NAME_PATTERN.test(name)) {
+    throw invalidRequest(`'${param}' must be 1 to 64 letters, digits, underscores or dashes, got ${describe(name)}.`, param);
+  }
+  return name;
+}
+
+/** Content as a string, or as text parts joined in order; other part types are not supported by a text model. */
+function validateContent(value: unknown, param: string, allowNull: boolean): string | null {
+  if (value === null || value === undefined) {
+    if (allowNull) return null;
+    throw invalidRequest(`'${param}' must be a string or an array of text parts, got ${describe(value)}.`, param, 'invalid_type');
+  }
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) {
+    throw invalidRequest(`'${param}' must be a string or an array of text parts, got ${describe(value)}.`, param, 'invalid_type');
+  }
+  return value
+    .map((raw, index) => {
+      const partParam = `${param}[${index}]`;
+      const part = requireObject(raw, partParam);
+      // The type first: an image part's own key (image_url) would otherwise be reported as an unknown parameter.
+      if (part.type !== 'text') {
+        throw invalidRequest(
+          `'${partParam}.type' must be 'text': DeepSeek Coder reads text only, got ${describe(part.type)}.`,
+          `${partParam}.type`,
+        );
+      }
+      rejectUnknown(part, new Set(['type', 'text']), `${partParam}.`);
+      return requireString(part.text, `${partParam}.text`);
+    })
+    .join('');
+}
+
+function validateToolCalls(value: unknown, param: string): ToolCall[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw invalidRequest(`'${param}' must be a non-empty array of tool calls, got ${describe(value)}.`, param, 'invalid_type');
+  }
+  return value.map((raw, index) => {
+    const callParam = `${param}[${index}]`;
+    const call = requireObject(raw, callParam);
+    rejectUnknown(call, new Set(['id', 'type', 'function']), `${callParam}.`);
+    if (call.type !== 'function') throw invalidRequest(`'${callParam}.type' must be 'function'.`, `${callParam}.type`);
+    const fn = requireObject(call.function, `${callParam}.function`);
+    rejectUnknown(fn, new Set(['name', 'arguments']), `${callParam}.function.`);
+    return {
+      id: requireString(call.id, `${callParam}.id`),
+      type: 'function',
+      function: {
+        name: validateName(fn.name, `${callParam}.function.name`),
+        arguments: requireString(fn.arguments, `${callParam}.function.arguments`),
+      },
+    };
+  });
+}
+
+const MESSAGE_FIELDS: Record<Role, ReadonlySet<string>> = {
+  system: new Set(['role', 'content', 'name']),
+  user: new Set(['role', 'content', 'name']),
+  assistant: new Set(['role', 'content', 'name', 'tool_calls', 'refusal']),
+  tool: new Set(['role', 'content', 'tool_call_id']),
+};
+
+function validateMessage(raw: unknown, index: number): ChatMessage {
+  const param = `messages[${index}]`;
+  const message = requireObject(raw, param);
+  const role = message.role;
+  if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
+    throw invalidRequest(
+      `'${param}.role' must be one of ${ROLES.map((r) => `'${r}'`).join(', ')}, got ${describe(role)}.`,
+      `${param}.role`,
+    );
+  }
+  const typedRole = role as Role;
+  rejectUnknown(message, MESSAGE_FIELDS[typedRole], `${param}.`);
+  const hasToolCalls = typedRole === 'assistant' && message.tool_calls !== undefined && message.tool_calls !== null;
+  const content = validateContent(message.content, `${param}.content`, hasToolCalls);
+  const result: ChatMessage = { role: typedRole, content: content ?? '' };
+  const name = optionalString(message, 'name', `${param}.name`);
+  if (name !== undefined) result.name = name;
+  if (hasToolCalls) result.tool_calls = validateToolCalls(message.tool_calls, `${param}.tool_calls`);
+  if (typedRole === 'tool') result.tool_call_id = requireString(message.tool_call_id, `${param}.tool_call_id`);
+  return result;
 }
 
 function validateMessages(value: unknown): ChatMessage[] {
@@ -88,25 +229,19 @@ function validateMessages(value: unknown): ChatMessage[] {
   if (value.length === 0) {
     throw invalidRequest("'messages' must contain at least one message.", 'messages', 'empty_array');
   }
-  return value.map((raw, index) => {
-    const param = `messages[${index}]`;
-    const message = requireObject(raw, param);
-    const role = message.role;
-    if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
+  const messages = value.map(validateMessage);
+  // A tool result answers a call made before it, as OpenAI requires.
+  const earlierCallIds = new Set<string>();
+  messages.forEach((message, index) => {
+    if (message.role === 'tool' && !earlierCallIds.has(message.tool_call_id ?? '')) {
       throw invalidRequest(
-        `'${param}.role' must be one of ${ROLES.map((r) => `'${r}'`).join(', ')}, got ${describe(role)}.`,
-        `${param}.role`,
+        `'messages[${index}].tool_call_id' is '${message.tool_call_id}', which no earlier assistant message's tool_calls has.`,
+        `messages[${index}].tool_call_id`,
       );
     }
-    if (typeof message.content !== 'string') {
-      throw invalidRequest(
-        `'${param}.content' must be a string, got ${describe(message.content)}.`,
-        `${param}.content`,
-        'invalid_type',
-      );
-    }
-    return { role: role as Role, content: message.content };
+    for (const call of message.tool_calls ?? []) earlierCallIds.add(call.id);
   });
+  return messages;
 }
 
 function validateStop(value: unknown): string[] {
@@ -124,18 +259,173 @@ function validateStop(value: unknown): string[] {
   return list as string[];
 }
 
-function validateParams(body: Body): GenerationParams {
+/** Keys are token ids as strings (JSON objects have string keys); values are added to the logits, −100 bans and 100 forces. */
+function validateLogitBias(value: unknown): Map<number, number> {
+  const bias = new Map<number, number>();
+  if (value === undefined || value === null) return bias;
+  const entries = requireObject(value, 'logit_bias');
+  for (const [key, amount] of Object.entries(entries)) {
+    const param = `logit_bias.${key}`;
+    if (!/^(0|[1-9]\d{0,9})$/.test(key) || Number(key) > 2 ** 31 - 1) {
+      throw invalidRequest(`'logit_bias' keys must be token ids (non-negative integers), got ${JSON.stringify(key)}.`, 'logit_bias');
+    }
+    bias.set(Number(key), checkNumber(amount, param, { min: -100, max: 100 }));
+  }
+  return bias;
+}
+
+function validateMaxTokens(body: Body): number | null {
+  const rule = { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true };
+  const maxTokens = optionalNumber(body, 'max_tokens', rule);
+  const maxCompletionTokens = optionalNumber(body, 'max_completion_tokens', rule);
+  if (maxTokens !== undefined && maxCompletionTokens !== undefined && maxTokens !== maxCompletionTokens) {
+    throw invalidRequest(
+      `'max_tokens' (${maxTokens}) and 'max_completion_tokens' (${maxCompletionTokens}) disagree; send only 'max_completion_tokens'.`,
+      'max_tokens',
+    );
+  }
+  return maxCompletionTokens ?? maxTokens ?? null;
+}
+
+function validateParams(body: Body, topLogprobs: number | null): GenerationParams {
   return {
     temperature: optionalNumber(body, 'temperature', { min: 0, max: 2 }) ?? 1,
     topP: optionalNumber(body, 'top_p', { min: 0, max: 1, minInclusive: false }) ?? 1,
     topK: optionalNumber(body, 'top_k', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? 0,
     minP: optionalNumber(body, 'min_p', { min: 0, max: 1 }) ?? 0,
-    maxTokens: optionalNumber(body, 'max_tokens', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? null,
+    maxTokens: validateMaxTokens(body),
+    frequencyPenalty: optionalNumber(body, 'frequency_penalty', { min: -2, max: 2 }) ?? 0,
+    presencePenalty: optionalNumber(body, 'presence_penalty', { min: -2, max: 2 }) ?? 0,
     repetitionPenalty:
       optionalNumber(body, 'repetition_penalty', { min: 0, max: Number.MAX_SAFE_INTEGER, minInclusive: false }) ?? 1,
+    logitBias: validateLogitBias(body.logit_bias),
     stop: validateStop(body.stop),
     seed: optionalNumber(body, 'seed', { min: 0, max: 2 ** 32 - 1, integer: true }) ?? null,
+    topLogprobs,
   };
+}
+
+interface StreamSettings {
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+function validateStreaming(body: Body): StreamSettings {
+  const stream = optionalBoolean(body, 'stream') ?? false;
+  let includeUsage = false;
+  if (body.stream_options !== undefined && body.stream_options !== null) {
+    if (!stream) {
+      throw invalidRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
+    }
+    const options = requireObject(body.stream_options, 'stream_options');
+    rejectUnknown(options, new Set(['include_usage']), 'stream_options.');
+    includeUsage = optionalBoolean(options, 'include_usage', 'stream_options.include_usage') ?? false;
+  }
+  return { stream, includeUsage };
+}
+
+function validateSchema(value: unknown, param: string): JsonSchema {
+  if (typeof value === 'boolean') return value ? {} : { not: {} };
+  return requireObject(value, param);
+}
+
+function validateResponseFormat(value: unknown): OutputConstraint {
+  if (value === undefined || value === null) return { kind: 'text' };
+  const format = requireObject(value, 'response_format');
+  switch (format.type) {
+    case 'text':
+      rejectUnknown(format, new Set(['type']), 'response_format.');
+      return { kind: 'text' };
+    case 'json_object':
+      rejectUnknown(format, new Set(['type']), 'response_format.');
+      return { kind: 'json_object' };
+    case 'json_schema': {
+      rejectUnknown(format, new Set(['type', 'json_schema']), 'response_format.');
+      const spec = requireObject(format.json_schema, 'response_format.json_schema');
+      rejectUnknown(spec, new Set(['name', 'description', 'schema', 'strict']), 'response_format.json_schema.');
+      validateName(spec.name, 'response_format.json_schema.name');
+      optionalString(spec, 'description', 'response_format.json_schema.description');
+      optionalBoolean(spec, 'strict', 'response_format.json_schema.strict');
+      const param = 'response_format.json_schema.schema';
+      const schema = spec.schema === undefined || spec.schema === null ? {} : validateSchema(spec.schema, param);
+      return { kind: 'json_schema', schema, param };
+    }
+    default:
+      throw invalidRequest(
+        `'response_format.type' must be 'text', 'json_object' or 'json_schema', got ${describe(format.type)}.`,
+        'response_format.type',
+      );
+  }
+}
+
+function validateTools(value: unknown): FunctionTool[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw invalidRequest(`'tools' must be an array of function tools, got ${describe(value)}.`, 'tools', 'invalid_type');
+  }
+  if (value.length > MAX_TOOLS) throw invalidRequest(`'tools' takes at most ${MAX_TOOLS} tools, got ${value.length}.`, 'tools');
+  const names = new Set<string>();
+  return value.map((raw, index) => {
+    const param = `tools[${index}]`;
+    const tool = requireObject(raw, param);
+    rejectUnknown(tool, new Set(['type', 'function']), `${param}.`);
+    if (tool.type !== 'function') {
+      throw invalidRequest(`'${param}.type' must be 'function', got ${describe(tool.type)}.`, `${param}.type`);
+    }
+    const fn = requireObject(tool.function, `${param}.function`);
+    rejectUnknown(fn, new Set(['name', 'description', 'parameters', 'strict']), `${param}.function.`);
+    const name = validateName(fn.name, `${param}.function.name`);
+    if (names.has(name)) throw invalidRequest(`Tool names must be unique; '${name}' appears twice.`, `${param}.function.name`);
+    names.add(name);
+    const result: FunctionTool = { type: 'function', function: { name } };
+    const description = optionalString(fn, 'description', `${param}.function.description`);
+    if (description !== undefined) result.function.description = description;
+    if (fn.parameters !== undefined && fn.parameters !== null) {
+      result.function.parameters = validateSchema(fn.parameters, `${param}.function.parameters`);
+    }
+    const strict = optionalBoolean(fn, 'strict', `${param}.function.strict`);
+    if (strict !== undefined) result.function.strict = strict;
+    return result;
+  });
+}
+
+function validateToolChoice(value: unknown, tools: FunctionTool[]): 'none' | 'auto' | 'required' | { name: string } {
+  if (value === undefined || value === null) return tools.length > 0 ? 'auto' : 'none';
+  if (tools.length === 0) {
+    throw invalidRequest("'tool_choice' is only allowed when 'tools' are given.", 'tool_choice');
+  }
+  if (value === 'none' || value === 'auto' || value === 'required') return value;
+  if (typeof value === 'string') {
+    throw invalidRequest(
+      `'tool_choice' must be 'none', 'auto', 'required' or a named function, got ${describe(value)}.`,
+      'tool_choice',
+    );
+  }
+  const choice = requireObject(value, 'tool_choice');
+  rejectUnknown(choice, new Set(['type', 'function']), 'tool_choice.');
+  if (choice.type !== 'function') throw invalidRequest("'tool_choice.type' must be 'function'.", 'tool_choice.type');
+  const fn = requireObject(choice.function, 'tool_choice.function');
+  rejectUnknown(fn, new Set(['name']), 'tool_choice.function.');
+  const name = requireString(fn.name, 'tool_choice.function.name');
+  if (!tools.some((tool) => tool.function.name === name)) {
+    throw invalidRequest(`'tool_choice' names '${name}', which is not in 'tools'.`, 'tool_choice.function.name');
+  }
+  return { name };
+}
+
+function validateOutput(body: Body): { output: OutputConstraint; tools: FunctionTool[] } {
+  const format = validateResponseFormat(body.response_format);
+  const tools = validateTools(body.tools);
+  const choice = validateToolChoice(body.tool_choice, tools);
+  optionalBoolean(body, 'parallel_tool_calls');
+  if (choice === 'none') return { output: format, tools: [] };
+  if (format.kind !== 'text') {
+    throw invalidRequest(
+      "'response_format' cannot constrain the output while tools may be called; set 'tool_choice' to 'none', or drop one of them.",
+      'response_format',
+    );
+  }
+  return { output: { kind: 'tools', tools, choice }, tools };
 }
 
 export function validateModelField(value: unknown): string {
@@ -143,6 +433,19 @@ export function validateModelField(value: unknown): string {
     throw invalidRequest(`'model' must be a non-empty string, got ${describe(value)}.`, 'model', 'invalid_type');
   }
   return value;
+}
+
+function requireLoaded(model: string, loadedModel: string | null): void {
+  if (model !== loadedModel) {
+    throw modelNotFound(
+      model,
+      loadedModel ? `is not loaded; the loaded model is '${loadedModel}'.` : 'is not loaded; call load() first.',
+    );
+  }
+}
+
+function validateChoiceCount(body: Body): number {
+  return optionalNumber(body, 'n', { min: 1, max: MAX_CHOICES, integer: true }) ?? 1;
 }
 
 /**
@@ -154,24 +457,47 @@ export function validateChatRequest(input: unknown, loadedModel: string | null):
   rejectUnknown(body, CHAT_PARAMETERS);
   const model = validateModelField(body.model);
   const messages = validateMessages(body.messages);
-  const params = validateParams(body);
-  const stream = optionalBoolean(body, 'stream') ?? false;
-  let includeUsage = false;
-  if (body.stream_options !== undefined && body.stream_options !== null) {
-    if (!stream) {
-      throw invalidRequest("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
-    }
-    const options = requireObject(body.stream_options, 'stream_options');
-    rejectUnknown(options, new Set(['include_usage']), 'stream_options.');
-    includeUsage = optionalBoolean(options, 'include_usage', 'stream_options.include_usage') ?? false;
+  const logprobs = optionalBoolean(body, 'logprobs') ?? false;
+  const topLogprobs = optionalNumber(body, 'top_logprobs', { min: 0, max: MAX_TOP_LOGPROBS, integer: true });
+  if (topLogprobs !== undefined && !logprobs) {
+    throw invalidRequest("'top_logprobs' needs 'logprobs' set to true.", 'top_logprobs');
   }
-  if (model !== loadedModel) {
-    throw modelNotFound(
-      model,
-      loadedModel ? `is not loaded; the loaded model is '${loadedModel}'.` : 'is not loaded; call load() first.',
-    );
+  const params = validateParams(body, logprobs ? (topLogprobs ?? 0) : null);
+  const n = validateChoiceCount(body);
+  optionalString(body, 'user');
+  const streaming = validateStreaming(body);
+  const { output, tools } = validateOutput(body);
+  requireLoaded(model, loadedModel);
+  return { model, messages, params, n, ...streaming, output, tools };
+}
+
+function validatePrompt(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') return value[0];
+  if (Array.isArray(value) && value.length > 1 && value.every((item) => typeof item === 'string')) {
+    throw invalidRequest(`'prompt' holds ${value.length} prompts; send one request per prompt.`, 'prompt', 'unsupported_value');
   }
-  return { model, messages, params, stream, includeUsage };
+  throw invalidRequest(`'prompt' must be a string, got ${describe(value)}.`, 'prompt', 'invalid_type');
+}
+
+/** Checks a completions request: raw text, or fill-in-the-middle when `suffix` is set. */
+export function validateCompletionRequest(input: unknown, loadedModel: string | null): ValidCompletionRequest {
+  const body = requireObject(input, null);
+  rejectUnknown(body, COMPLETION_PARAMETERS);
+  const model = validateModelField(body.model);
+  const prompt = validatePrompt(body.prompt);
+  const suffix = optionalString(body, 'suffix') ?? null;
+  const echo = optionalBoolean(body, 'echo') ?? false;
+  if (echo && suffix !== null) {
+    throw invalidRequest("'echo' cannot be used with 'suffix': a fill-in-the-middle answer is not a continuation of the prompt.", 'echo');
+  }
+  const topLogprobs = optionalNumber(body, 'logprobs', { min: 0, max: MAX_TOP_LOGPROBS, integer: true }) ?? null;
+  const params = validateParams(body, topLogprobs);
+  const n = validateChoiceCount(body);
+  optionalString(body, 'user');
+  const streaming = validateStreaming(body);
+  requireLoaded(model, loadedModel);
+  return { model, prompt, suffix, echo, params, n, ...streaming };
 }
 
 const DEVICES = new Set(['webgpu', 'wasm', 'cpu']);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyChain,
+  frequencyPresencePenalty,
+  logitBias,
   minP,
   repetitionPenalty,
   softmax,
@@ -10,6 +12,9 @@ import {
   topP,
   type LogitsProcessor,
 } from '../../workers/engine/sampling/processors.ts';
+import { createSampler } from '../../workers/engine/sampling/sampler.ts';
+import type { RandomSource } from '../../workers/engine/sampling/random.ts';
+import type { GenerationParams } from '../../src/protocol/types.ts';
 
 const f32 = (values: number[]) => Float32Array.from(values);
 
@@ -82,6 +87,84 @@ describe('repetitionPenalty', () => {
   it('is a no-op with penalty 1 or an empty history', () => {
     expect(Array.from(repetitionPenalty(1)(f32([2, -2]), [0, 1]))).toEqual([2, -2]);
     expect(Array.from(repetitionPenalty(2)(f32([2, -2]), []))).toEqual([2, -2]);
+  });
+});
+
+describe('frequencyPresencePenalty', () => {
+  it('subtracts count × frequency + presence from each generated token, by hand', () => {
+    // prompt [0, 1]; generated [2, 2, 3, 2]: token 2 three times, token 3 once
+    const out = frequencyPresencePenalty(0.5, 0.25, 2)(f32([1, 2, 3, 4, 5]), [0, 1, 2, 2, 3, 2]);
+    // 3 - (3 × 0.5 + 0.25) = 1.25; 4 - (1 × 0.5 + 0.25) = 3.25
+    expect(Array.from(out)).toEqual([1, 2, 1.25, 3.25, 5]);
+  });
+
+  it('counts only the history after promptLength', () => {
+    // token 0 fills the prompt; once generated it counts once
+    expect(Array.from(frequencyPresencePenalty(1, 0, 3)(f32([10, 10]), [0, 0, 0, 0]))).toEqual([9, 10]);
+    expect(Array.from(frequencyPresencePenalty(1, 0, 0)(f32([10, 10]), [0, 0, 0, 0]))).toEqual([6, 10]);
+    expect(Array.from(frequencyPresencePenalty(1, 1, 4)(f32([10, 10]), [0, 0, 0, 0]))).toEqual([10, 10]);
+    expect(Array.from(frequencyPresencePenalty(1, 1, 9)(f32([10, 10]), [0, 1]))).toEqual([10, 10]);
+  });
+
+  it('presence alone is the same for one occurrence or many', () => {
+    const out = frequencyPresencePenalty(0, 1.5, 0)(f32([4, 4, 4]), [0, 1, 1, 1, 1]);
+    expect(Array.from(out)).toEqual([2.5, 2.5, 4]);
+  });
+
+  it('frequency alone grows with the count', () => {
+    const out = frequencyPresencePenalty(0.75, 0, 0)(f32([4, 4, 4]), [0, 1, 1, 1, 1]);
+    expect(Array.from(out)).toEqual([3.25, 1, 4]);
+  });
+
+  it('negative values encourage repetition', () => {
+    // token 2 twice: 3 + 2 × 0.5 + 1 = 5; token 0 once: 1 + 0.5 + 1 = 2.5
+    const out = frequencyPresencePenalty(-0.5, -1, 1)(f32([1, 2, 3]), [1, 2, 0, 2]);
+    expect(Array.from(out)).toEqual([2.5, 2, 5]);
+  });
+
+  it('the extremes -2 and 2 move a logit by exactly count × 2 + 2', () => {
+    expect(Array.from(frequencyPresencePenalty(2, 2, 0)(f32([0, 0]), [1, 1, 1]))).toEqual([0, -8]);
+    expect(Array.from(frequencyPresencePenalty(-2, -2, 0)(f32([0, 0]), [1, 1, 1]))).toEqual([0, 8]);
+  });
+
+  it('keeps masked tokens masked, even when encouraged', () => {
+    const out = frequencyPresencePenalty(-2, -2, 0)(f32([-Infinity, 1]), [0, 0]);
+    expect(Array.from(out)).toEqual([-Infinity, 1]);
+  });
+
+  it('ignores history ids outside the logits', () => {
+    expect(Array.from(frequencyPresencePenalty(1, 1, 0)(f32([3, 3]), [-1, 2, 99]))).toEqual([3, 3]);
+  });
+
+  it('is a no-op with both at 0', () => {
+    expect(Array.from(frequencyPresencePenalty(0, 0, 0)(f32(BASE), [0, 1, 2, 3, 3]))).toEqual(BASE);
+  });
+});
+
+describe('logitBias', () => {
+  it("adds each bias to its token's logit", () => {
+    const out = logitBias(new Map([[0, 2.5], [2, -1.25]]))(f32(BASE), []);
+    expect(Array.from(out)).toEqual([3.5, 2, 1.75, 4]);
+  });
+
+  it('-100 and 100 move a logit by exactly 100', () => {
+    const out = logitBias(new Map([[1, -100], [2, 100]]))(f32(BASE), []);
+    expect(Array.from(out)).toEqual([1, -98, 103, 4]);
+  });
+
+  it('ignores ids beyond the logits', () => {
+    const out = logitBias(new Map([[4, 100], [1000, -100], [1, 1]]))(f32(BASE), []);
+    expect(Array.from(out)).toEqual([1, 3, 3, 4]);
+    expect(out).toHaveLength(4);
+  });
+
+  it('does not bring a masked token back', () => {
+    expect(Array.from(logitBias(new Map([[0, 100]]))(f32([-Infinity, 0]), []))).toEqual([-Infinity, 0]);
+  });
+
+  it('ignores the history and is a no-op with no biases', () => {
+    expect(Array.from(logitBias(new Map())(f32(BASE), [0, 1, 2]))).toEqual(BASE);
+    expect(Array.from(logitBias(new Map([[0, 1]]))(f32(BASE), [0, 0, 0]))).toEqual([2, 2, 3, 4]);
   });
 });
 
@@ -271,6 +354,9 @@ describe('processors do not mutate their input', () => {
   const processors: [string, LogitsProcessor][] = [
     ['suppressFrom', suppressFrom(2)],
     ['repetitionPenalty', repetitionPenalty(2)],
+    ['frequencyPresencePenalty', frequencyPresencePenalty(0.5, 0.5, 1)],
+    ['logitBias', logitBias(new Map([[1, 3]]))],
+    ['logitBias empty', logitBias(new Map())],
     ['temperature', temperature(2)],
     ['topK', topK(2)],
     ['topK no-op', topK(0)],
@@ -325,5 +411,168 @@ describe('applyChain', () => {
   it('returns the input unchanged for an empty chain', () => {
     const logits = f32(BASE);
     expect(Array.from(applyChain([], logits, []))).toEqual(BASE);
+  });
+});
+
+/** A RandomSource that hands out the given u values in order. */
+function fixedRandom(...values: number[]): RandomSource {
+  let draws = 0;
+  return {
+    next() {
+      if (draws >= values.length) throw new Error('fixedRandom ran out of values');
+      return values[draws++];
+    },
+  };
+}
+
+const noRandom: RandomSource = {
+  next() {
+    throw new Error('greedy decoding must not draw random numbers');
+  },
+};
+
+function params(overrides: Partial<GenerationParams> = {}): GenerationParams {
+  return {
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    minP: 0,
+    maxTokens: null,
+    frequencyPenalty: 0,
+    presencePenalty: 0,
+    repetitionPenalty: 1,
+    logitBias: new Map(),
+    stop: [],
+    seed: null,
+    topLogprobs: null,
+    ...overrides,
+  };
+}
+
+describe('createSampler: shape', () => {
+  it('with default params only removes the ids past the vocabulary limit', () => {
+    const sampler = createSampler(params(), 3, noRandom);
+    expect(Array.from(sampler.shape(f32(BASE), [0, 1, 2]))).toEqual([1, 2, 3, -Infinity]);
+  });
+
+  it('leaves temperature and the truncations to choose', () => {
+    const sampler = createSampler(params({ temperature: 0.5, topK: 1, topP: 0.1, minP: 0.9 }), 4, noRandom);
+    expect(Array.from(sampler.shape(f32(BASE), []))).toEqual(BASE);
+  });
+
+  it('suppresses padding ids before logit_bias, so a bias cannot bring them back', () => {
+    const sampler = createSampler(params({ logitBias: new Map([[3, 100]]) }), 3, noRandom);
+    expect(Array.from(sampler.shape(f32([0, 0, 0, 0]), []))).toEqual([0, 0, 0, -Infinity]);
+  });
+
+  it('applies logit_bias before the repetition penalty', () => {
+    // (2 + 2) / 2 = 2 and (-4 + 2) × 2 = -4; the other order would give 3 and -6
+    const sampler = createSampler(params({ logitBias: new Map([[0, 2], [1, 2]]), repetitionPenalty: 2 }), 2, noRandom);
+    expect(Array.from(sampler.shape(f32([2, -4]), [0, 1]))).toEqual([2, -4]);
+  });
+
+  it('applies the repetition penalty before the frequency and presence penalties', () => {
+    // 4 / 2 - 1 = 1; the other order would give (4 - 1) / 2 = 1.5
+    const sampler = createSampler(params({ repetitionPenalty: 2, frequencyPenalty: 1 }), 1, noRandom);
+    expect(Array.from(sampler.shape(f32([4]), [0]))).toEqual([1]);
+  });
+
+  it('composes all four on hand-computed numbers, counting generated tokens after promptLength', () => {
+    const sampler = createSampler(
+      params({ logitBias: new Map([[1, 3]]), repetitionPenalty: 2, frequencyPenalty: 0.5, presencePenalty: 0.5 }),
+      3,
+      noRandom,
+      1,
+    );
+    // suppress: [6, 1, 2, -inf]; bias: [6, 4, 2, -inf]; repetition on {0, 1}: [3, 2, 2, -inf];
+    // generated [0, 0]: token 0 twice, 3 - (2 × 0.5 + 0.5) = 1.5; token 1 was only in the prompt
+    expect(Array.from(sampler.shape(f32([6, 1, 2, 9]), [1, 0, 0]))).toEqual([1.5, 2, 2, -Infinity]);
+  });
+
+  it('promptLength defaults to 0: the whole history counts for frequency and presence', () => {
+    const sampler = createSampler(params({ frequencyPenalty: 1 }), 2, noRandom);
+    expect(Array.from(sampler.shape(f32([5, 5]), [0, 0, 1]))).toEqual([3, 4]);
+  });
+
+  it('does not change its input', () => {
+    const logits = f32([6, 1, 2, 9]);
+    createSampler(params({ logitBias: new Map([[1, 3]]), repetitionPenalty: 2, frequencyPenalty: 1 }), 3, noRandom).shape(
+      logits,
+      [1, 0],
+    );
+    expect(Array.from(logits)).toEqual([6, 1, 2, 9]);
+  });
+});
+
+describe('createSampler: choose', () => {
+  it('applies temperature before drawing', () => {
+    // [2, 1]: p0 = 0.731 at T = 1, 0.881 at T = 0.5 (logits [4, 2])
+    expect(createSampler(params(), 2, fixedRandom(0.75)).choose(f32([2, 1]), [])).toBe(1);
+    expect(createSampler(params({ temperature: 0.5 }), 2, fixedRandom(0.75)).choose(f32([2, 1]), [])).toBe(0);
+    expect(createSampler(params({ temperature: 0.5 }), 2, fixedRandom(0.9)).choose(f32([2, 1]), [])).toBe(1);
+  });
+
+  it('applies top_p after temperature', () => {
+    // [1, 0] at T = 0.5 is [2, 0]: p0 = 0.881 >= 0.8, so top_p keeps token 0 alone; at T = 1 (p0 = 0.731) it keeps both
+    expect(createSampler(params({ temperature: 0.5, topP: 0.8 }), 2, fixedRandom(0.99)).choose(f32([1, 0]), [])).toBe(0);
+    expect(createSampler(params({ topP: 0.8 }), 2, fixedRandom(0.99)).choose(f32([1, 0]), [])).toBe(1);
+  });
+
+  it('applies min_p after temperature', () => {
+    // p1 / p0 is e^-1 = 0.368 at T = 1 and e^-2 = 0.135 at T = 0.5; min_p 0.3 drops token 1 only at T = 0.5
+    expect(createSampler(params({ temperature: 0.5, minP: 0.3 }), 2, fixedRandom(0.99)).choose(f32([0, -1]), [])).toBe(0);
+    expect(createSampler(params({ minP: 0.3 }), 2, fixedRandom(0.99)).choose(f32([0, -1]), [])).toBe(1);
+  });
+
+  it('applies top_k before top_p', () => {
+    // [2, 1, 0]: top_k 2 renormalises token 0 to 0.731 >= 0.7, so top_p then keeps it alone;
+    // top_p first would keep tokens 0 and 1 (0.665 < 0.7)
+    expect(createSampler(params({ topK: 2, topP: 0.7 }), 3, fixedRandom(0.99)).choose(f32([2, 1, 0]), [])).toBe(0);
+    expect(createSampler(params({ topP: 0.7 }), 3, fixedRandom(0.99)).choose(f32([2, 1, 0]), [])).toBe(1);
+  });
+
+  it('draws exactly one number per token', () => {
+    const sampler = createSampler(params({ temperature: 0.7, topK: 3, topP: 0.9, minP: 0.01 }), 4, fixedRandom(0.5));
+    expect(sampler.choose(f32([1, 2, 3, 4]), [])).toBeGreaterThanOrEqual(0);
+    expect(() => sampler.choose(f32([1, 2, 3, 4]), [])).toThrow(/ran out/);
+  });
+});
+
+describe('createSampler: temperature 0 is greedy over the shaped logits', () => {
+  it('logit_bias +100 forces a token', () => {
+    const sampler = createSampler(params({ temperature: 0, logitBias: new Map([[1, 100]]) }), 3, noRandom);
+    expect(sampler.next(f32([5, 0, 1]), [])).toBe(1);
+  });
+
+  it('logit_bias -100 bans the argmax', () => {
+    const sampler = createSampler(params({ temperature: 0, logitBias: new Map([[0, -100]]) }), 3, noRandom);
+    expect(sampler.next(f32([5, 0, 1]), [])).toBe(2);
+  });
+
+  it('a frequency penalty moves greedy decoding off a token it keeps repeating', () => {
+    const sampler = createSampler(params({ temperature: 0, frequencyPenalty: 1 }), 2, noRandom, 1);
+    expect(sampler.next(f32([3, 1.5]), [1])).toBe(0);
+    expect(sampler.next(f32([3, 1.5]), [1, 0])).toBe(0);
+    // generated token 0 twice: 3 - 2 = 1 < 1.5
+    expect(sampler.next(f32([3, 1.5]), [1, 0, 0])).toBe(1);
+  });
+
+  it('a negative presence penalty makes greedy decoding repeat', () => {
+    const sampler = createSampler(params({ temperature: 0, presencePenalty: -2 }), 2, noRandom);
+    expect(sampler.next(f32([1, 2]), [])).toBe(1);
+    expect(sampler.next(f32([1, 2]), [0])).toBe(0);
+  });
+
+  it('choose is argmax of what it is given; next is choose(shape(...))', () => {
+    const sampler = createSampler(params({ temperature: 0, logitBias: new Map([[2, 10]]) }), 3, noRandom);
+    expect(sampler.choose(f32([1, 5, 3]), [])).toBe(1);
+    const logits = f32([1, 5, 3]);
+    expect(sampler.next(logits, [])).toBe(sampler.choose(sampler.shape(logits, []), []));
+    expect(sampler.next(logits, [])).toBe(2);
+  });
+
+  it('logit_bias +100 also forces a token when sampling: the others keep a probability below 1e-40', () => {
+    const sampler = createSampler(params({ logitBias: new Map([[1, 100]]) }), 3, fixedRandom(1e-9, 0.5, 0.999999));
+    expect([0, 1, 2].map(() => sampler.next(f32([5, 0, 1]), []))).toEqual([1, 1, 1]);
   });
 });

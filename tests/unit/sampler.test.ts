@@ -30,9 +30,13 @@ function params(overrides: Partial<GenerationParams> = {}): GenerationParams {
     topK: 0,
     minP: 0,
     maxTokens: null,
+    frequencyPenalty: 0,
+    presencePenalty: 0,
     repetitionPenalty: 1,
+    logitBias: new Map(),
     stop: [],
     seed: null,
+    topLogprobs: null,
     ...overrides,
   };
 }

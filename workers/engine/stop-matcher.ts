@@ -3,6 +3,13 @@
  * still turn out to be the start of a stop string is held back, so no character
  * of a stop string is ever emitted.
  */
+export interface StopMatch {
+  text: string;
+  stopped: boolean;
+  matched?: string;
+  after?: string;
+}
+
 export class StopMatcher {
   private pending = '';
   private readonly longest: number;
@@ -11,19 +18,27 @@ export class StopMatcher {
     this.longest = Math.max(0, ...stops.map((s) => s.length));
   }
 
-  /** Feeds new text. `text` is safe to emit; `stopped` means a stop string ended the output. */
-  push(text: string): { text: string; stopped: boolean } {
+  /**
+   * Feeds new text. `text` is safe to emit; `stopped` means a stop string ended
+   * the output, and `matched` says which one, with `after` the text that followed it.
+   */
+  push(text: string): StopMatch {
     if (this.stops.length === 0) return { text, stopped: false };
     this.pending += text;
     let earliest = -1;
+    let matched = '';
     for (const stop of this.stops) {
       const index = this.pending.indexOf(stop);
-      if (index !== -1 && (earliest === -1 || index < earliest)) earliest = index;
+      if (index !== -1 && (earliest === -1 || index < earliest)) {
+        earliest = index;
+        matched = stop;
+      }
     }
     if (earliest !== -1) {
       const safe = this.pending.slice(0, earliest);
+      const after = this.pending.slice(earliest + matched.length);
       this.pending = '';
-      return { text: safe, stopped: true };
+      return { text: safe, stopped: true, matched, after };
     }
     const held = this.heldSuffixLength();
     const safe = this.pending.slice(0, this.pending.length - held);

@@ -28,6 +28,33 @@ export function repetitionPenalty(penalty: number): LogitsProcessor {
   };
 }
 
+/**
+ * OpenAI's frequency and presence penalties over the tokens generated so far
+ * (history past `promptLength`): logit -= count × frequency + (count > 0) × presence.
+ * Negative values encourage repetition instead.
+ */
+export function frequencyPresencePenalty(frequency: number, presence: number, promptLength: number): LogitsProcessor {
+  return (logits, history) => {
+    const counts = new Map<number, number>();
+    for (let i = promptLength; i < history.length; i++) counts.set(history[i], (counts.get(history[i]) ?? 0) + 1);
+    const out = logits.slice();
+    for (const [token, count] of counts) {
+      if (token < 0 || token >= out.length) continue;
+      out[token] -= count * frequency + presence;
+    }
+    return out;
+  };
+}
+
+/** OpenAI's logit_bias: adds each bias to its token's logit. Ids past the logits are ignored; validation rejects them first. */
+export function logitBias(bias: ReadonlyMap<number, number>): LogitsProcessor {
+  return (logits) => {
+    const out = logits.slice();
+    for (const [token, amount] of bias) if (token < out.length) out[token] += amount;
+    return out;
+  };
+}
+
 export function temperature(value: number): LogitsProcessor {
   return (logits) => logits.map((x) => x / value);
 }

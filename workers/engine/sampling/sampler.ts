@@ -1,5 +1,17 @@
 import type { GenerationParams } from '../../../src/protocol/types.ts';
-import { applyChain, minP, repetitionPenalty, softmax, suppressFrom, temperature, topK, topP, type LogitsProcessor } from './processors.ts';
+import {
+  applyChain,
+  frequencyPresencePenalty,
+  logitBias,
+  minP,
+  repetitionPenalty,
+  softmax,
+  suppressFrom,
+  temperature,
+  topK,
+  topP,
+  type LogitsProcessor,
+} from './processors.ts';
 import type { RandomSource } from './random.ts';
 
 /** The most likely token; the lowest id wins a tie, so greedy decoding is deterministic. */
@@ -26,24 +38,42 @@ export function sampleFrom(logits: Float32Array, random: RandomSource): number {
 }
 
 export interface TokenSampler {
+  /**
+   * The model's distribution for this request before any truncation: padding rows
+   * removed, then logit_bias and the penalties. Log probabilities are reported from it.
+   */
+  shape(logits: Float32Array, history: readonly number[]): Float32Array;
+  /** Picks a token from shaped logits: greedy at temperature 0, else temperature and truncations, then a draw. */
+  choose(shaped: Float32Array, history: readonly number[]): number;
   next(logits: Float32Array, history: readonly number[]): number;
 }
 
 /**
- * Composes the processor chain for one request, in HF's order: penalties first,
- * then temperature, then the truncations. Temperature 0 means greedy, and the
- * truncations are then moot.
+ * Composes the processor chain for one request: logit_bias and the penalties
+ * first (HF's order), then temperature, then the truncations. Temperature 0 means
+ * greedy, and the truncations are then moot. `promptLength` tells the penalties
+ * which part of the history the model generated.
  */
-export function createSampler(params: GenerationParams, vocabularyLimit: number, random: RandomSource): TokenSampler {
+export function createSampler(
+  params: GenerationParams,
+  vocabularyLimit: number,
+  random: RandomSource,
+  promptLength = 0,
+): TokenSampler {
   const shaping: LogitsProcessor[] = [suppressFrom(vocabularyLimit)];
+  if (params.logitBias.size > 0) shaping.push(logitBias(params.logitBias));
   if (params.repetitionPenalty !== 1) shaping.push(repetitionPenalty(params.repetitionPenalty));
-  if (params.temperature === 0) {
-    return { next: (logits, history) => argmax(applyChain(shaping, logits, history)) };
+  if (params.frequencyPenalty !== 0 || params.presencePenalty !== 0) {
+    shaping.push(frequencyPresencePenalty(params.frequencyPenalty, params.presencePenalty, promptLength));
   }
-  const chain = [...shaping];
-  if (params.temperature !== 1) chain.push(temperature(params.temperature));
-  if (params.topK > 0) chain.push(topK(params.topK));
-  if (params.topP < 1) chain.push(topP(params.topP));
-  if (params.minP > 0) chain.push(minP(params.minP));
-  return { next: (logits, history) => sampleFrom(applyChain(chain, logits, history), random) };
+  const truncation: LogitsProcessor[] = [];
+  if (params.temperature !== 1) truncation.push(temperature(params.temperature));
+  if (params.topK > 0) truncation.push(topK(params.topK));
+  if (params.topP < 1) truncation.push(topP(params.topP));
+  if (params.minP > 0) truncation.push(minP(params.minP));
+
+  const shape = (logits: Float32Array, history: readonly number[]) => applyChain(shaping, logits, history);
+  const choose = (shaped: Float32Array, history: readonly number[]) =>
+    params.temperature === 0 ? argmax(shaped) : sampleFrom(applyChain(truncation, shaped, history), random);
+  return { shape, choose, next: (logits, history) => choose(shape(logits, history), history) };
 }
