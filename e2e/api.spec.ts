@@ -32,7 +32,7 @@ test('non-streaming chat returns a chat.completion in OpenAI shape', async ({ pa
   const [choice] = completion.choices;
   expect(choice).toEqual({
     index: 0,
-    message: { role: 'assistant', content: expect.any(String) },
+    message: { role: 'assistant', content: expect.any(String), refusal: null },
     logprobs: null,
     finish_reason: expect.stringMatching(/^(stop|length)$/),
   });
@@ -189,12 +189,25 @@ test('after an invalid request and a failed load, the engine still works', async
   expect(completion.usage.completion_tokens).toBeGreaterThan(0);
 });
 
-test('models.list returns the catalog in OpenAI shape', async ({ page }) => {
+test('models.list returns the catalog in OpenAI shape, saying what is loaded and cached', async ({ page }) => {
   const list = await page.evaluate(() => window.deepseek.models.list());
   expect(list.object).toBe('list');
   expect(list.data.map((model) => model.id)).toContain('onnx-community/deepseek-coder-1.3b-instruct-ONNX');
   expect(list.data.map((model) => model.id)).toContain(INSTRUCT);
   for (const model of list.data) {
-    expect(model).toEqual({ id: expect.any(String), object: 'model', created: expect.any(Number), owned_by: expect.any(String) });
+    expect(model).toEqual({
+      id: expect.any(String),
+      object: 'model',
+      created: expect.any(Number),
+      owned_by: expect.any(String),
+      loaded: expect.any(Boolean),
+      cached: expect.any(Boolean),
+    });
   }
+  const instruct = list.data.find((model) => model.id === INSTRUCT);
+  expect(instruct?.loaded).toBe(true);
+  expect(instruct?.cached).toBe(true);
+  expect(list.data.find((model) => model.id !== INSTRUCT && model.loaded)).toBeUndefined();
+  const retrieved = await page.evaluate((id) => window.deepseek.models.retrieve(id), INSTRUCT);
+  expect(retrieved).toEqual(instruct);
 });

@@ -32,7 +32,7 @@ for (const [device, dtype] of [
         }),
       [INSTRUCT, device === 'webgpu' ? 3 : 8] as const,
     );
-    expect(completion.choices[0].message.content.length).toBeGreaterThan(0);
+    expect(completion.choices[0].message.content?.length).toBeGreaterThan(0);
     expect(completion.usage.completion_tokens).toBeGreaterThan(0);
   });
 }
@@ -52,7 +52,7 @@ test('WebGPU q4 and WASM q4 and q4f16 agree on greedy tokens', async ({ page }) 
               temperature: 0,
               max_tokens: 3,
             })
-          ).choices[0].message.content,
+          ).choices[0].message.content ?? "",
         INSTRUCT,
       ),
     );

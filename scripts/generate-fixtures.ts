@@ -4,14 +4,18 @@
  *
  *   fixtures/hub/tiny-random/deepseek-coder-{instruct,base}/
  *     config.json  generation_config.json  tokenizer.json  tokenizer_config.json
- *     onnx/model.onnx  onnx/model_q4.onnx  onnx/model_q4f16.onnx
+ *     onnx/model.onnx  onnx/model_q4.onnx  onnx/model_q4f16.onnx          (instruct)
+ *     onnx/decoder_model_merged{,_q4,_q4f16}.onnx                         (base)
+ *
+ * The base model uses the older export's file names, as Xenova's real
+ * DeepSeek Coder base export does, so loading them is tested.
  *
  * The tokenizer is the real one (fixtures/deepseek-coder/, see SOURCES.md).
  * Weights come from a fixed seed, so every machine builds byte-identical files;
  * a stamp file skips the work when nothing changed.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildModel, type LayerWeights, type Linear, type ModelDtype, type TinyLlamaConfig, type TinyLlamaWeights } from './tiny-model/graph.ts';
@@ -114,6 +118,8 @@ function hfConfig(eosTokenId: number) {
 
 interface Variant {
   id: string;
+  /** The ONNX graph's base name: `model` in Optimum's newer exports, `decoder_model_merged` in older ones. */
+  modelFileName: string;
   eosTokenId: number;
   seed: number;
   tokenizerConfig: (instruct: Record<string, unknown>) => Record<string, unknown>;
@@ -122,12 +128,14 @@ interface Variant {
 const variants: Variant[] = [
   {
     id: 'tiny-random/deepseek-coder-instruct',
+    modelFileName: 'model',
     eosTokenId: INSTRUCT_EOS,
     seed: SEED,
     tokenizerConfig: (instruct) => instruct,
   },
   {
     id: 'tiny-random/deepseek-coder-base',
+    modelFileName: 'decoder_model_merged',
     eosTokenId: BASE_EOS,
     seed: SEED + 1,
     // The base model ships the same tokenizer, with EOS <｜end▁of▁sentence｜> and no chat template.
@@ -135,10 +143,11 @@ const variants: Variant[] = [
   },
 ];
 
-const dtypeFiles: Record<ModelDtype, string> = {
-  fp32: 'model.onnx',
-  q4: 'model_q4.onnx',
-  q4f16: 'model_q4f16.onnx',
+/** transformers.js's file-name suffix per dtype. */
+const dtypeSuffixes: Record<ModelDtype, string> = {
+  fp32: '',
+  q4: '_q4',
+  q4f16: '_q4f16',
 };
 
 function generatorFingerprint(): string {
@@ -181,8 +190,18 @@ export function generateFixtures({ force = false } = {}): void {
     writeFileSync(join(dir, 'tokenizer.json'), readFileSync(join(sourceDir, 'tokenizer.json')));
     writeJson(join(dir, 'tokenizer_config.json'), variant.tokenizerConfig(instructTokenizerConfig));
     const weights = randomWeights(variant.seed, variant.eosTokenId);
-    for (const [dtype, file] of Object.entries(dtypeFiles) as [ModelDtype, string][]) {
-      writeFileSync(join(dir, 'onnx', file), buildModel(config, weights, dtype));
+    const graphs = new Set<string>();
+    for (const [dtype, suffix] of Object.entries(dtypeSuffixes) as [ModelDtype, string][]) {
+      const file = `${variant.modelFileName}${suffix}.onnx`;
+      graphs.add(file);
+      // Written aside and renamed, so a server reading the file meanwhile never sees half of it.
+      const path = join(dir, 'onnx', file);
+      writeFileSync(`${path}.partial`, buildModel(config, weights, dtype));
+      renameSync(`${path}.partial`, path);
+    }
+    // Graphs an earlier generator wrote under other names must not linger in the repository's listing.
+    for (const file of readdirSync(join(dir, 'onnx'))) {
+      if (!graphs.has(file)) rmSync(join(dir, 'onnx', file));
     }
     console.log(`fixtures: wrote ${variant.id}`);
   }

@@ -1,15 +1,35 @@
 /**
  * Serves the generated tiny models the way huggingface.co serves a repository:
- * GET {mountPath}{owner}/{name}/resolve/{revision}/{file}. The engine loads them
- * through the same hub code path as real models, with no network.
+ *
+ *   GET {mountPath}{owner}/{name}/resolve/{revision}/{file}      the file, with Range support
+ *   GET {mountPath}api/models/{owner}/{name}/tree/{revision}[/{path}][?recursive=true]
+ *                                                                the hub API's file listing
+ *
+ * The engine loads them through the same hub code path as real models, with no network.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, normalize, sep } from 'node:path';
+import { join, normalize, relative, sep } from 'node:path';
 import { hubDir } from './generate-fixtures.ts';
 
 export const MIRROR_MOUNT = '/hf-mirror/';
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'content-range, accept-ranges, etag, link',
+  'cross-origin-resource-policy': 'cross-origin',
+};
+
+/** Files the hub keeps in LFS (or Xet): its listing reports them with an `lfs` record. */
+const LFS_FILE = /\.(onnx|onnx_data(_\d+)?)$/;
+
+/** A path under the mirror, or null when it would leave it. */
+function insideHub(...parts: string[]): string | null {
+  const path = normalize(join(hubDir, ...parts));
+  return path === hubDir || path.startsWith(hubDir + sep) ? path : null;
+}
 
 /** The file a hub URL path names, or null when it is outside the mirror or missing. */
 export function resolveMirrorFile(pathname: string): string | null {
@@ -17,30 +37,125 @@ export function resolveMirrorFile(pathname: string): string | null {
   const match = /^([^/]+)\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent(pathname.slice(MIRROR_MOUNT.length)));
   if (!match) return null;
   const [, owner, name, file] = match;
-  const path = normalize(join(hubDir, owner, name, file));
-  if (!path.startsWith(hubDir + sep) || !existsSync(path) || !statSync(path).isFile()) return null;
+  const path = insideHub(owner, name, file);
+  if (!path || !existsSync(path) || !statSync(path).isFile()) return null;
   return path;
+}
+
+interface TreeEntry {
+  type: 'file' | 'directory';
+  oid: string;
+  size: number;
+  path: string;
+  lfs?: { oid: string; size: number; pointerSize: number };
+}
+
+const digests = new Map<string, { mtimeMs: number; gitBlob: string; sha256: string }>();
+
+/** The ids the hub lists: the git blob SHA-1 and, for LFS files, the content's SHA-256. */
+function digestsOf(path: string, stats: Stats) {
+  const known = digests.get(path);
+  if (known?.mtimeMs === stats.mtimeMs) return known;
+  const content = readFileSync(path);
+  const gitBlob = createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  const fresh = { mtimeMs: stats.mtimeMs, gitBlob, sha256 };
+  digests.set(path, fresh);
+  return fresh;
+}
+
+function listTree(repoDir: string, dir: string, recursive: boolean): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const path = join(dir, name);
+    const stats = statSync(path);
+    const repoPath = relative(repoDir, path).split(sep).join('/');
+    if (stats.isDirectory()) {
+      entries.push({ type: 'directory', oid: createHash('sha1').update(repoPath).digest('hex'), size: 0, path: repoPath });
+      if (recursive) entries.push(...listTree(repoDir, path, true));
+      continue;
+    }
+    const { gitBlob, sha256 } = digestsOf(path, stats);
+    entries.push({
+      type: 'file',
+      oid: gitBlob,
+      size: stats.size,
+      path: repoPath,
+      ...(LFS_FILE.test(name) && { lfs: { oid: sha256, size: stats.size, pointerSize: 134 } }),
+    });
+  }
+  return entries;
+}
+
+function send(response: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: string): void {
+  response.writeHead(status, { ...CORS_HEADERS, ...headers });
+  response.end(body);
+}
+
+function serveTree(apiPath: string, search: URLSearchParams, response: ServerResponse): void {
+  const match = /^models\/([^/]+)\/([^/]+)\/tree\/[^/]+(?:\/(.*))?$/.exec(apiPath);
+  const repoDir = match && insideHub(match[1], match[2]);
+  if (!match || !repoDir || !existsSync(repoDir)) {
+    send(response, 404, { 'content-type': 'application/json' }, JSON.stringify({ error: 'Repository not found' }));
+    return;
+  }
+  const dir = insideHub(match[1], match[2], match[3] ?? '');
+  if (!dir || !existsSync(dir) || !statSync(dir).isDirectory()) {
+    send(response, 404, { 'content-type': 'application/json' }, JSON.stringify({ error: 'Entry not found' }));
+    return;
+  }
+  const tree = listTree(repoDir, dir, search.get('recursive') === 'true');
+  send(response, 200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }, JSON.stringify(tree));
+}
+
+/** `bytes=start-` or `bytes=start-end`, clamped to the file; null when absent or unsatisfiable. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | null {
+  if (!header) return null;
+  const match = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
+  if (!match) return 'invalid';
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  return start < size && start <= end ? { start, end } : 'invalid';
+}
+
+function serveFile(file: string, request: IncomingMessage, response: ServerResponse): void {
+  const stats = statSync(file);
+  const headers: OutgoingHttpHeaders = {
+    ...CORS_HEADERS,
+    'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+    'accept-ranges': 'bytes',
+    etag: `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
+    'cache-control': 'no-cache',
+  };
+  const range = parseRange(request.headers.range, stats.size);
+  if (range === 'invalid') {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${stats.size}` });
+    response.end();
+    return;
+  }
+  const { start, end } = range ?? { start: 0, end: stats.size - 1 };
+  response.writeHead(range ? 206 : 200, {
+    ...headers,
+    'content-length': String(end - start + 1),
+    ...(range && { 'content-range': `bytes ${start}-${end}/${stats.size}` }),
+  });
+  if (request.method === 'HEAD') response.end();
+  else createReadStream(file, { start, end }).pipe(response);
 }
 
 /** Connect-style middleware for Vite's dev and preview servers; returns false when not a mirror path. */
 export function serveMirror(request: IncomingMessage, response: ServerResponse): boolean {
-  const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-  if (!pathname.startsWith(MIRROR_MOUNT)) return false;
-  const file = resolveMirrorFile(pathname);
-  if (!file) {
-    response.writeHead(404, { 'content-type': 'text/plain', 'access-control-allow-origin': '*' });
-    response.end('Entry not found');
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (!url.pathname.startsWith(MIRROR_MOUNT)) return false;
+  const apiPath = url.pathname.slice(MIRROR_MOUNT.length);
+  if (apiPath.startsWith('api/')) {
+    serveTree(decodeURIComponent(apiPath.slice('api/'.length)), url.searchParams, response);
     return true;
   }
-  response.writeHead(200, {
-    'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-    'content-length': String(statSync(file).size),
-    'access-control-allow-origin': '*',
-    'cross-origin-resource-policy': 'cross-origin',
-    'cache-control': 'no-cache',
-  });
-  if (request.method === 'HEAD') response.end();
-  else createReadStream(file).pipe(response);
+  const file = resolveMirrorFile(url.pathname);
+  if (!file) send(response, 404, { 'content-type': 'text/plain' }, 'Entry not found');
+  else serveFile(file, request, response);
   return true;
 }
 

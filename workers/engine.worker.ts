@@ -4,13 +4,22 @@
  * plain OpenAI error objects because class identity does not survive postMessage.
  */
 import * as Comlink from 'comlink';
-import { toApiError, toWire, type ChatCompletion, type ChatCompletionChunk, type LoadProgress } from '../src/protocol/index.ts';
-import { browserHost, configureRuntime } from './engine/browser-host.ts';
+import {
+  toApiError,
+  toWire,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type Completion,
+  type LoadProgress,
+} from '../src/protocol/index.ts';
+import { browserHost, configureRuntime, networkFetch } from './engine/browser-host.ts';
 import { Engine } from './engine/engine.ts';
+import { ModelStore } from './engine/model-store.ts';
 
 configureRuntime(import.meta.env.BASE_URL);
 const devModelHost = __DEV_MODELS__ ? new URL(`${import.meta.env.BASE_URL}hf-mirror/`, self.location.origin).href : null;
-const engine = new Engine(browserHost(devModelHost));
+const store = new ModelStore(devModelHost, networkFetch);
+const engine = new Engine(browserHost(devModelHost, store));
 const inFlight = new Map<string, AbortController>();
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
@@ -21,12 +30,43 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+function streamed<Chunk, Result>(
+  requestId: string,
+  onChunk: ((chunk: Chunk) => Promise<void>) | undefined,
+  run: (listener: ((chunk: Chunk) => void) | undefined, signal: AbortSignal) => Promise<Result>,
+): Promise<Result> {
+  const controller = new AbortController();
+  inFlight.set(requestId, controller);
+  let lastDelivery: Promise<void> = Promise.resolve();
+  const listener = onChunk
+    ? (chunk: Chunk) => {
+        lastDelivery = onChunk(chunk);
+      }
+    : undefined;
+  return guarded(async () => {
+    try {
+      const result = await run(listener, controller.signal);
+      await lastDelivery;
+      return result;
+    } finally {
+      inFlight.delete(requestId);
+    }
+  });
+}
+
 const api = {
   detectDevice: () => guarded(() => engine.detectDevice()),
-  models: () => guarded(async () => engine.listModels()),
+  models: () => guarded(() => engine.listModels()),
   loaded: async () => engine.loaded,
-  load: (modelId: unknown, options: unknown, onProgress?: (progress: LoadProgress) => void) =>
-    guarded(() => engine.load(modelId, options, onProgress)),
+  /** Loads a model; `abort(requestId)` cancels it, downloads included. */
+  load: (modelId: unknown, options: unknown, requestId: string, onProgress?: (progress: LoadProgress) => void) => {
+    const controller = new AbortController();
+    inFlight.set(requestId, controller);
+    return guarded(() => engine.load(modelId, options, onProgress, controller.signal)).finally(() => inFlight.delete(requestId));
+  },
+  modelSizes: (modelId: unknown) => guarded(() => store.sizes(modelId)),
+  cachedModels: () => guarded(() => store.list()),
+  deleteCachedModel: (modelId: unknown) => guarded(() => store.delete(modelId)),
   unload: () => guarded(() => engine.unload()),
 
   /**
@@ -34,25 +74,12 @@ const api = {
    * result is sent only after the last chunk is acknowledged, so a caller never
    * sees the end before the content.
    */
-  chat(body: unknown, requestId: string, onChunk?: (chunk: ChatCompletionChunk) => Promise<void>): Promise<ChatCompletion> {
-    const controller = new AbortController();
-    inFlight.set(requestId, controller);
-    let lastDelivery: Promise<void> = Promise.resolve();
-    const listener = onChunk
-      ? (chunk: ChatCompletionChunk) => {
-          lastDelivery = onChunk(chunk);
-        }
-      : undefined;
-    return guarded(async () => {
-      try {
-        const completion = await engine.chat(body, listener, controller.signal);
-        await lastDelivery;
-        return completion;
-      } finally {
-        inFlight.delete(requestId);
-      }
-    });
-  },
+  chat: (body: unknown, requestId: string, onChunk?: (chunk: ChatCompletionChunk) => Promise<void>): Promise<ChatCompletion> =>
+    streamed(requestId, onChunk, (listener, signal) => engine.chat(body, listener, signal)),
+
+  /** Runs one completions request (raw or fill-in-the-middle), streamed like `chat`. */
+  complete: (body: unknown, requestId: string, onChunk?: (chunk: Completion) => Promise<void>): Promise<Completion> =>
+    streamed(requestId, onChunk, (listener, signal) => engine.complete(body, listener, signal)),
 
   abort(requestId: string): void {
     inFlight.get(requestId)?.abort();

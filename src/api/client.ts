@@ -7,18 +7,26 @@ import * as Comlink from 'comlink';
 import {
   ApiError,
   cancelled,
+  modelNotFound,
   toApiError,
   validateChatRequest,
+  validateCompletionRequest,
   validateLoadOptions,
   validateModelField,
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
+  type CachedModelList,
+  type CacheDeleteResult,
+  type Completion,
+  type CompletionRequest,
   type DeviceReport,
   type LoadedModel,
   type LoadOptions,
   type LoadProgress,
   type ModelList,
+  type ModelObject,
+  type ModelSizes,
 } from '../protocol/index.ts';
 import type { EngineApi } from '../../workers/engine.worker.ts';
 import { ChunkStream } from './chunk-stream.ts';
@@ -29,10 +37,17 @@ export interface RequestOptions {
 
 export interface ClientLoadOptions extends LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
+  /** Aborting cancels the load, downloads included; it then rejects with a 499 `cancelled` error. */
+  signal?: AbortSignal;
 }
 
 type StreamingRequest = ChatCompletionRequest & { stream: true };
 type NonStreamingRequest = ChatCompletionRequest & { stream?: false | null };
+type StreamingCompletionRequest = CompletionRequest & { stream: true };
+type NonStreamingCompletionRequest = CompletionRequest & { stream?: false | null };
+
+/** How one engine call delivers a streamed request's chunks and returns its assembled result. */
+type EngineCall<Chunk, Result> = (requestId: string, deliver?: (chunk: Chunk) => Promise<void>) => Promise<Result>;
 
 /** Errors from the worker arrive as plain objects; every method rethrows them as ApiError. */
 async function call<T>(work: () => Promise<T>): Promise<T> {
@@ -57,8 +72,30 @@ export class DeepSeekClient {
     },
   };
 
+  readonly completions = {
+    create: ((body: CompletionRequest, options?: RequestOptions) => this.createCompletion(body, options)) as {
+      (body: StreamingCompletionRequest, options?: RequestOptions): Promise<AsyncIterable<Completion>>;
+      (body: NonStreamingCompletionRequest, options?: RequestOptions): Promise<Completion>;
+      (body: CompletionRequest, options?: RequestOptions): Promise<Completion | AsyncIterable<Completion>>;
+    },
+  };
+
   readonly models = {
     list: (): Promise<ModelList> => call(() => this.engine.models()),
+    retrieve: async (modelId: string): Promise<ModelObject> => {
+      const model = (await this.models.list()).data.find((candidate) => candidate.id === modelId);
+      if (!model) throw modelNotFound(modelId, 'does not exist.');
+      return model;
+    },
+    /** Not in OpenAI's API: download size per dtype from the hub, and which dtypes are cached. */
+    sizes: (modelId: string): Promise<ModelSizes> => call(() => this.engine.modelSizes(modelId)),
+  };
+
+  /** Not in OpenAI's API: the models the browser keeps in Cache Storage. */
+  readonly cache = {
+    list: (): Promise<CachedModelList> => call(() => this.engine.cachedModels()),
+    /** Deletes a model's cached files; a loaded model keeps running, and its next load downloads again. */
+    delete: (modelId: string): Promise<CacheDeleteResult> => call(() => this.engine.deleteCachedModel(modelId)),
   };
 
   constructor(worker: Worker) {
@@ -76,47 +113,76 @@ export class DeepSeekClient {
 
   /** Downloads (or reads from the browser cache) and starts a model. Resolves with what runs: id, device, dtype. */
   async load(modelId: string, options: ClientLoadOptions = {}): Promise<LoadedModel> {
-    const { onProgress, ...rest } = options;
+    const { onProgress, signal, ...rest } = options;
     const model = validateModelField(modelId);
     const loadOptions = validateLoadOptions(rest);
+    if (signal?.aborted) throw cancelled();
     this.loadedModel = null;
     const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
-    this.loadedModel = await call(() => this.engine.load(model, loadOptions, progress));
+    const requestId = crypto.randomUUID();
+    const abort = () => void this.engine.abort(requestId);
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      this.loadedModel = await call(() => this.engine.load(model, loadOptions, requestId, progress));
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
     return this.loadedModel;
   }
+
 
   async unload(): Promise<void> {
     this.loadedModel = null;
     await call(() => this.engine.unload());
   }
 
-  private async createChatCompletion(
+  private createChatCompletion(
     body: ChatCompletionRequest,
     options: RequestOptions = {},
   ): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
     const request = validateChatRequest(body, this.loadedModel?.id ?? null);
-    const { signal } = options;
+    return this.send<ChatCompletionChunk, ChatCompletion>(request.stream, options, (requestId, deliver) =>
+      this.engine.chat(body, requestId, deliver && Comlink.proxy(deliver)),
+    );
+  }
+
+  private createCompletion(body: CompletionRequest, options: RequestOptions = {}): Promise<Completion | AsyncIterable<Completion>> {
+    const request = validateCompletionRequest(body, this.loadedModel?.id ?? null);
+    return this.send<Completion, Completion>(request.stream, options, (requestId, deliver) =>
+      this.engine.complete(body, requestId, deliver && Comlink.proxy(deliver)),
+    );
+  }
+
+  /**
+   * Sends a validated request to the engine. Without streaming it resolves with
+   * the result; with streaming it resolves at once with an async iterable of
+   * chunks. Either way `signal` aborts it, queued or running.
+   */
+  private async send<Chunk, Result>(
+    stream: boolean,
+    { signal }: RequestOptions,
+    engineCall: EngineCall<Chunk, Result>,
+  ): Promise<Result | AsyncIterable<Chunk>> {
     if (signal?.aborted) throw cancelled();
     const requestId = crypto.randomUUID();
     const abort = () => void this.engine.abort(requestId);
     signal?.addEventListener('abort', abort, { once: true });
     const finished = () => signal?.removeEventListener('abort', abort);
 
-    if (!request.stream) {
+    if (!stream) {
       try {
-        return await call(() => this.engine.chat(body, requestId));
+        return await call(() => engineCall(requestId));
       } finally {
         finished();
       }
     }
 
-    const stream = new ChunkStream<ChatCompletionChunk>(abort);
-    const deliver = Comlink.proxy(async (chunk: ChatCompletionChunk) => stream.push(chunk));
-    call(() => this.engine.chat(body, requestId, deliver))
-      .then(() => stream.end())
-      .catch((error: ApiError) => stream.fail(error))
+    const chunks = new ChunkStream<Chunk>(abort);
+    call(() => engineCall(requestId, async (chunk) => chunks.push(chunk)))
+      .then(() => chunks.end())
+      .catch((error: ApiError) => chunks.fail(error))
       .finally(finished);
-    return stream;
+    return chunks;
   }
 
   /** Diagnostics: next-token logits for raw text under the loaded model. Used by tests and benchmarks. */

@@ -62,7 +62,7 @@ function sampled(seed: number, extra: Partial<ChatCompletionRequest> = {}): Chat
 function contentOf(completion: ChatCompletion): string {
   const choice = completion.choices[0];
   if (!choice) throw new Error('completion has no choice');
-  return choice.message.content;
+  return choice.message.content ?? '';
 }
 
 function finishOf(completion: ChatCompletion): string {
@@ -413,7 +413,9 @@ describe('request errors', () => {
       [{ top_p: 0 }, 'top_p'],
       [{ stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
       [{ stream_options: { include_usage: true } }, 'stream_options'],
-      [{ frequency_penalty: 1 }, 'frequency_penalty'],
+      [{ frequency_penalty: 2.5 }, 'frequency_penalty'],
+      [{ logit_bias: { 5: 101 } }, 'logit_bias.5'],
+      [{ best_of: 2 }, 'best_of'],
     ];
     for (const [extra, param] of cases) {
       const error = await apiErrorOf(() => engine.chat({ model: INSTRUCT, messages: user('hi'), ...extra }));
@@ -424,14 +426,16 @@ describe('request errors', () => {
 });
 
 describe('models', () => {
-  it('lists the hub default and both tiny models in OpenAI shape', () => {
-    const list = engine.listModels();
+  it('lists the hub default and both tiny models in OpenAI shape', async () => {
+    const list = await engine.listModels();
     expect(list.object).toBe('list');
     const ids = list.data.map((model) => model.id);
     expect(ids).toEqual(expect.arrayContaining([DEFAULT_MODEL_ID, INSTRUCT, BASE]));
     expect(new Set(ids).size).toBe(ids.length);
     for (const model of list.data) {
-      expect(Object.keys(model).sort()).toEqual(['created', 'id', 'object', 'owned_by']);
+      expect(Object.keys(model).sort()).toEqual(['cached', 'created', 'id', 'loaded', 'object', 'owned_by']);
+      expect(typeof model.loaded).toBe('boolean');
+      expect(typeof model.cached).toBe('boolean');
       expect(model.object).toBe('model');
       expect(Number.isInteger(model.created)).toBe(true);
       expect(model.created).toBeGreaterThan(1_600_000_000);
@@ -442,7 +446,7 @@ describe('models', () => {
 
   it('hides and refuses the tiny models where no dev mirror serves them', async () => {
     const production = new Engine(nodeHost(null));
-    expect(production.listModels().data.map((model) => model.id)).toEqual([DEFAULT_MODEL_ID]);
+    expect((await production.listModels()).data.map((model) => model.id)).toEqual([DEFAULT_MODEL_ID, 'Xenova/deepseek-coder-1.3b-base']);
     const error = await apiErrorOf(() => production.load(INSTRUCT, { device: 'cpu', dtype: 'q4' }));
     expect(error.status).toBe(404);
     expect(error.error.param).toBe('model');

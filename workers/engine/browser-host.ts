@@ -1,11 +1,14 @@
 import { env } from '@huggingface/transformers';
-import type { DeviceReport } from '../../src/protocol/types.ts';
+import type { DeviceReport, GpuAdapterReport } from '../../src/protocol/types.ts';
 import type { EngineHost } from './engine.ts';
+import type { ModelStore } from './model-store.ts';
+import { resumableFetch } from './resumable-download.ts';
 
 /** The slice of the WebGPU API we read; declared here to keep @webgpu/types out of the build. */
 interface GpuAdapterLike {
   features: { has(feature: string): boolean };
   info?: { vendor?: string; architecture?: string; description?: string; device?: string };
+  limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number };
 }
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>;
@@ -33,12 +36,28 @@ function describeAdapter(adapter: GpuAdapterLike): string {
   return parts.length > 0 ? parts.join(' · ') : 'WebGPU adapter';
 }
 
-export function browserHost(devModelHost: string | null): EngineHost {
+function adapterReport(adapter: GpuAdapterLike): GpuAdapterReport {
+  const info = adapter.info ?? {};
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    description: info.description || info.device || '',
+    max_buffer_size: adapter.limits?.maxBufferSize ?? 0,
+    max_storage_buffer_binding_size: adapter.limits?.maxStorageBufferBindingSize ?? 0,
+  };
+}
+
+/** The network fetch, bound: `fetch` called detached from `self` throws "Illegal invocation". */
+export const networkFetch = (input: string | URL, init?: RequestInit) => self.fetch(input, init);
+
+export function browserHost(devModelHost: string | null, store: ModelStore): EngineHost {
   const wasmThreads = () => env.backends.onnx.wasm?.numThreads ?? 1;
   return {
     devices: ['webgpu', 'wasm'],
     devModelHost,
     wasmThreads,
+    isCached: (modelId) => store.isCached(modelId),
+    downloadFetch: resumableFetch(networkFetch),
     async detectDevice(): Promise<DeviceReport> {
       const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
       const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
@@ -59,6 +78,7 @@ export function browserHost(devModelHost: string | null): EngineHost {
         webgpu: adapter !== null,
         shader_f16: shaderF16,
         adapter: adapter ? describeAdapter(adapter) : null,
+        gpu: adapter ? adapterReport(adapter) : null,
         cross_origin_isolated: self.crossOriginIsolated,
         wasm_threads: threads,
         recommended,

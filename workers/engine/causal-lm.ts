@@ -13,6 +13,9 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import type { ChatMessage, Device, Dtype } from '../../src/protocol/types.ts';
+import { DownloadGuard } from './download-guard.ts';
+import type { Fetch } from './resumable-download.ts';
+import { TokenTable } from './token-text.ts';
 
 /** Prompt tokens per forward pass during prefill: bounds the logits buffer (chunk × vocab floats) and lets an abort land between chunks. */
 const PREFILL_CHUNK = 256;
@@ -29,6 +32,14 @@ export interface LoadRequest {
   host: string;
   device: Device;
   dtype: Dtype;
+  /** The ONNX graph's base name: `model`, or `decoder_model_merged` in older exports. */
+  modelFileName: string;
+  /** External-data chunks per ONNX file, where config.json does not declare them. */
+  externalData?: Record<string, number>;
+  /** The network fetch downloads go through; the runtime's own by default. */
+  fetch?: Fetch;
+  /** Aborting stops the downloads and rejects the load. */
+  signal?: AbortSignal;
   onFileProgress: (progress: FileProgress) => void;
 }
 
@@ -46,6 +57,7 @@ interface SessionInputMetadata {
 
 interface ModelConfig {
   eos_token_id?: number | number[];
+  vocab_size?: number;
   max_position_embeddings?: number;
   num_hidden_layers: number;
   num_key_value_heads?: number;
@@ -56,9 +68,14 @@ interface ModelConfig {
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, float16: 2 };
 
+/** transformers.js's own fetch, captured before any load replaces `env.fetch`. */
+const RUNTIME_FETCH: Fetch = env.fetch;
+
 export class CausalLM {
   private cache: DynamicCache | null = null;
   private cachedLength = 0;
+  private tokenTableInstance: TokenTable | null = null;
+  private vocabularyInstance: Map<string, number> | null = null;
 
   private constructor(
     readonly id: string,
@@ -72,18 +89,32 @@ export class CausalLM {
     env.remoteHost = request.host;
     env.allowRemoteModels = true;
     env.allowLocalModels = false;
+    // Stays installed after the load: a request transformers.js makes late, for a load already cancelled, must fail too.
+    const downloads = new DownloadGuard(request.fetch ?? RUNTIME_FETCH, request.signal);
+    env.fetch = downloads.fetch;
     const progress_callback = (event: ProgressEvent) => {
       if (event.status === 'progress' && event.file) {
         request.onFileProgress({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
       }
     };
-    const tokenizer = await AutoTokenizer.from_pretrained(request.id, { progress_callback });
-    const model = await AutoModelForCausalLM.from_pretrained(request.id, {
-      device: request.device,
-      dtype: request.dtype,
-      progress_callback,
-    });
-    return new CausalLM(request.id, tokenizer, model, request.device, request.dtype);
+    const loading = (async () => {
+      const tokenizer = await AutoTokenizer.from_pretrained(request.id, { progress_callback });
+      const model = await AutoModelForCausalLM.from_pretrained(request.id, {
+        device: request.device,
+        dtype: request.dtype,
+        model_file_name: request.modelFileName,
+        ...(request.externalData && { use_external_data_format: request.externalData }),
+        progress_callback,
+      });
+      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype);
+    })();
+    try {
+      return await downloads.race(loading);
+    } catch (error) {
+      // A model that finishes loading after the load failed is released, never left holding memory.
+      void loading.then((lm) => lm.dispose(), () => undefined);
+      throw error;
+    }
   }
 
   private get config(): ModelConfig {
@@ -99,10 +130,40 @@ export class CausalLM {
     return ids;
   }
 
+  private get vocabulary(): Map<string, number> {
+    if (!this.vocabularyInstance) {
+      const vocabulary = this.tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+      this.vocabularyInstance = vocabulary instanceof Map ? vocabulary : new Map(Object.entries(vocabulary));
+    }
+    return this.vocabularyInstance;
+  }
+
+  /** The id of a token spelled exactly `text` (e.g. a FIM marker), or null when the vocabulary lacks it. */
+  tokenId(text: string): number | null {
+    return this.vocabulary.get(text) ?? null;
+  }
+
+  get bosTokenId(): number | null {
+    return typeof this.tokenizer.bos_token_id === 'number' ? this.tokenizer.bos_token_id : null;
+  }
+
+  /** Token bytes and text for log probabilities, built on first use. */
+  get tokenTable(): TokenTable {
+    this.tokenTableInstance ??= new TokenTable({
+      vocabulary: this.vocabulary,
+      decodeOne: (id) => this.tokenizer.decode([id], { skip_special_tokens: false }),
+    });
+    return this.tokenTableInstance;
+  }
+
   /** Ids at or past this have no tokenizer entry (lm_head padding rows); they are never sampled. */
   get vocabularyLimit(): number {
-    const vocabulary = this.tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
-    return vocabulary instanceof Map ? vocabulary.size : Object.keys(vocabulary).length;
+    return this.vocabulary.size;
+  }
+
+  /** Width of the logits: the embedding rows, which may exceed the tokenizer's vocabulary. */
+  get logitsWidth(): number {
+    return this.config.vocab_size ?? this.vocabularyLimit;
   }
 
   get maxPositionEmbeddings(): number {
@@ -125,13 +186,20 @@ export class CausalLM {
     return typeof (this.tokenizer as { chat_template?: unknown }).chat_template === 'string';
   }
 
-  chatPromptIds(messages: ChatMessage[]): number[] {
+  /** The chat template's prompt, ready for the answer; `answerStart` is text the answer is made to begin with. */
+  chatPromptIds(messages: ChatMessage[], answerStart = ''): number[] {
     const text = this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as string;
-    return this.encode(text);
+    return this.encode(text + answerStart);
   }
 
   encode(text: string): number[] {
     return this.tokenizer.encode(text, { add_special_tokens: false });
+  }
+
+  /** Raw text as a base model reads it: the beginning-of-sequence token, then the text. */
+  encodePrompt(text: string): number[] {
+    const bos = this.bosTokenId;
+    return bos === null ? this.encode(text) : [bos, ...this.encode(text)];
   }
 
   decode(ids: number[]): string {

@@ -6,33 +6,50 @@
 import {
   ApiError,
   assembleChatCompletion,
+  assembleCompletion,
+  cancelled,
+  contextLength,
+  defaultDtype,
+  completionUsageChunk,
   contentChunk,
   finishChunk,
   invalidRequest,
   modelNotFound,
   newChunkContext,
   roleChunk,
+  textChunk,
+  toolCallChunk,
   usageChunk,
   validateChatRequest,
+  validateCompletionRequest,
   validateLoadOptions,
   validateModelField,
   type ChatCompletion,
   type ChatCompletionChunk,
+  type Completion,
+  type CompletionLogprobs,
   type Device,
   type DeviceReport,
   type Dtype,
+  type GenerationParams,
   type LoadedModel,
   type LoadProgress,
   type ModelList,
+  type OutputConstraint,
+  type TokenLogprob,
+  type ToolCall,
+  type Usage,
 } from '../../src/protocol/index.ts';
 import { CausalLM, type FileProgress } from './causal-lm.ts';
-import { CATALOG, isHubModelId, type CatalogEntry } from './catalog.ts';
-import { generate } from './generate.ts';
+import type { Fetch } from './resumable-download.ts';
+import { CATALOG, DEFAULT_MODEL_FILE_NAME, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
+import { generate, type ConstrainedOutput, type GenerationResult } from './generate.ts';
+import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
+import { FIM_TOKENS, TOOL_CALL_OPEN, fimPromptIds, templateMessages, toolCallSchema } from './prompt.ts';
 import { RequestQueue } from './queue.ts';
+import { freshSeed } from './sampling/random.ts';
+import type { TokenLogprobs } from './sampling/logprobs.ts';
 
-const HUB_HOST = 'https://huggingface.co/';
-/** KV-cache memory we let one conversation use; the context length follows from it. */
-const KV_CACHE_BUDGET_BYTES = 1024 ** 3;
 /** A fixed `created` for catalog models: the DeepSeek Coder release date. */
 const CATALOG_CREATED = 1698796800;
 
@@ -43,17 +60,24 @@ export interface EngineHost {
   /** Where the dev and test servers serve the tiny models in hub layout; null in production. */
   devModelHost: string | null;
   wasmThreads(): number;
+  /** Whether a model's files are in the runtime's download cache. */
+  isCached(modelId: string): Promise<boolean>;
+  /** The fetch model downloads go through (the browser's resumes interrupted files); the runtime's own when absent. */
+  downloadFetch?: Fetch;
 }
 
 export type ChunkListener = (chunk: ChatCompletionChunk) => void;
+export type CompletionChunkListener = (chunk: Completion) => void;
 
-function defaultDtype(device: Device, report: DeviceReport): Dtype {
-  if (device === report.recommended.device) return report.recommended.dtype;
-  return device === 'webgpu' && report.shader_f16 ? 'q4f16' : 'q4';
+/** What one choice's decode loop reports, before it is dressed as chat or completion chunks. */
+interface ChoiceSink {
+  onText(text: string, logprobs: TokenLogprobs[]): void;
+  onFinish(result: GenerationResult): void;
 }
 
 export class Engine {
   private lm: CausalLM | null = null;
+  private grammar: GrammarCompiler | null = null;
   private loadedInfo: LoadedModel | null = null;
   private readonly queue = new RequestQueue();
   private deviceReport: Promise<DeviceReport> | null = null;
@@ -73,31 +97,34 @@ export class Engine {
     return CATALOG.filter((entry) => entry.source === 'hub' || this.host.devModelHost !== null);
   }
 
-  listModels(): ModelList {
-    return {
-      object: 'list',
-      data: this.catalog().map((entry) => ({
-        id: entry.id,
-        object: 'model',
+  async listModels(): Promise<ModelList> {
+    const entries = this.catalog();
+    const loadedId = this.loadedInfo?.id;
+    // A model loaded by hub id stays listed while it runs, as OpenAI lists the models a key can use.
+    const ids = entries.map((entry) => entry.id);
+    if (loadedId && !ids.includes(loadedId)) ids.push(loadedId);
+    const data = await Promise.all(
+      ids.map(async (id) => ({
+        id,
+        object: 'model' as const,
         created: CATALOG_CREATED,
-        owned_by: entry.owned_by,
+        owned_by: entries.find((entry) => entry.id === id)?.owned_by ?? id.split('/')[0],
+        loaded: id === loadedId,
+        cached: await this.host.isCached(id).catch(() => false),
       })),
-    };
+    );
+    return { object: 'list', data };
   }
 
   private resolveHost(modelId: string): string {
-    const entry = CATALOG.find((candidate) => candidate.id === modelId);
-    if (entry?.source === 'dev-mirror') {
-      if (!this.host.devModelHost) throw modelNotFound(modelId, 'is a test model, served only by the dev and test servers.');
-      return this.host.devModelHost;
-    }
-    if (!isHubModelId(modelId)) {
-      throw invalidRequest(`'${modelId}' is not a Hugging Face model id of the form 'owner/name'.`, 'model');
-    }
-    return HUB_HOST;
+    return resolveModelHost(modelId, this.host.devModelHost);
   }
 
-  private async chooseRuntime(options: { device?: Device; dtype?: Dtype }): Promise<{ device: Device; dtype: Dtype; reason: string }> {
+
+  private async chooseRuntime(
+    options: { device?: Device; dtype?: Dtype },
+    published: readonly Dtype[] | null,
+  ): Promise<{ device: Device; dtype: Dtype; reason: string }> {
     const report = await this.detectDevice();
     const device = options.device ?? report.recommended.device;
     if (!this.host.devices.includes(device)) {
@@ -106,7 +133,7 @@ export class Engine {
     if (device === 'webgpu' && !report.webgpu) {
       throw invalidRequest('WebGPU is not available in this browser; use device "wasm".', 'device', 'webgpu_unavailable');
     }
-    const dtype = options.dtype ?? defaultDtype(device, report);
+    const dtype = options.dtype ?? defaultDtype(device, report, published);
     if (device === 'webgpu' && (dtype === 'fp16' || dtype === 'q4f16') && !report.shader_f16) {
       throw invalidRequest(
         `dtype '${dtype}' needs the WebGPU feature 'shader-f16', which this adapter lacks; use 'q4' or 'fp32'.`,
@@ -114,10 +141,13 @@ export class Engine {
         'shader_f16_unavailable',
       );
     }
-    const reason =
+    let reason =
       options.device || options.dtype
         ? `Chosen by you (${[options.device && 'device', options.dtype && 'dtype'].filter(Boolean).join(' and ')}).`
         : report.recommended.reason;
+    if (!options.dtype && published && dtype !== defaultDtype(device, report, null)) {
+      reason += ` This model is published in ${published.join(', ')} only, so ${dtype}.`;
+    }
     return { device, dtype, reason };
   }
 
@@ -125,13 +155,19 @@ export class Engine {
    * Loads a model, replacing the current one. Queued behind running generations.
    * On failure nothing is loaded and the engine stays usable: load again.
    */
-  async load(modelIdInput: unknown, optionsInput: unknown, onProgress?: (progress: LoadProgress) => void): Promise<LoadedModel> {
+  async load(
+    modelIdInput: unknown,
+    optionsInput: unknown,
+    onProgress?: (progress: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<LoadedModel> {
     const modelId = validateModelField(modelIdInput);
     const options = validateLoadOptions(optionsInput);
-    return this.queue.run(undefined, async () => {
+    return this.queue.run(signal, async () => {
       const host = this.resolveHost(modelId);
-      const runtime = await this.chooseRuntime(options);
-      const listed = CATALOG.find((entry) => entry.id === modelId)?.dtypes;
+      const entry = catalogEntry(modelId);
+      const listed = entry?.dtypes;
+      const runtime = await this.chooseRuntime(options, listed ?? null);
       if (listed && !listed.includes(runtime.dtype)) {
         throw invalidRequest(
           `'${modelId}' is published in ${listed.join(', ')}; it has no '${runtime.dtype}' weights.`,
@@ -160,11 +196,25 @@ export class Engine {
       };
       let lm: CausalLM;
       try {
-        lm = await CausalLM.load({ id: modelId, host, ...runtime, onFileProgress: report });
+        lm = await CausalLM.load({
+          id: modelId,
+          host,
+          ...runtime,
+          modelFileName: entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME,
+          externalData: entry?.externalData,
+          fetch: this.host.downloadFetch,
+          signal,
+          onFileProgress: report,
+        });
       } catch (error) {
-        throw loadFailure(modelId, error);
+        throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
       }
-      const contextLength = Math.min(lm.maxPositionEmbeddings, Math.floor(KV_CACHE_BUDGET_BYTES / lm.kvBytesPerToken));
+      // Cancelled after the downloads, while the runtime built its session: the caller already has its 499.
+      if (signal?.aborted) {
+        await lm.dispose();
+        throw cancelled();
+      }
+      const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings);
       this.lm = lm;
       this.loadedInfo = {
         id: modelId,
@@ -172,7 +222,7 @@ export class Engine {
         dtype: runtime.dtype,
         reason: runtime.reason,
         wasm_threads: this.host.wasmThreads(),
-        context_length: contextLength,
+        context_length: context,
       };
       const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
       onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
@@ -184,11 +234,130 @@ export class Engine {
     const previous = this.lm;
     this.lm = null;
     this.loadedInfo = null;
+    this.grammar?.dispose();
+    this.grammar = null;
     await previous?.dispose();
   }
 
   unload(): Promise<void> {
     return this.queue.run(undefined, () => this.unloadNow());
+  }
+
+  /** The loaded model, if it is still the one the request named when it was made. */
+  private current(model: string): { lm: CausalLM; info: LoadedModel } {
+    const lm = this.lm;
+    const info = this.loadedInfo;
+    if (!lm || !info || info.id !== model) {
+      throw modelNotFound(model, 'was unloaded or replaced before this request ran.');
+    }
+    return { lm, info };
+  }
+
+  /** How many tokens a choice may generate; a prompt that leaves no room is a 400, not a truncated answer. */
+  private room(info: LoadedModel, promptLength: number, params: GenerationParams, promptParam: string): number {
+    const room = info.context_length - promptLength;
+    if (room < 1) {
+      throw invalidRequest(
+        `This model's context is ${info.context_length} tokens, but the ${promptParam} take${promptParam === 'prompt' ? 's' : ''} ${promptLength}. Shorten the ${promptParam === 'prompt' ? 'prompt' : 'conversation'}.`,
+        promptParam,
+        'context_length_exceeded',
+      );
+    }
+    const requested = params.maxTokens;
+    if (requested !== null && requested > room) {
+      throw invalidRequest(
+        `This model's context is ${info.context_length} tokens and the ${promptParam} take${promptParam === 'prompt' ? 's' : ''} ${promptLength}, so 'max_tokens' can be at most ${room}; you asked for ${requested}.`,
+        'max_tokens',
+        'context_length_exceeded',
+      );
+    }
+    return requested ?? room;
+  }
+
+  private checkLogitBias(params: GenerationParams, lm: CausalLM): void {
+    for (const token of params.logitBias.keys()) {
+      if (token >= lm.vocabularyLimit) {
+        throw invalidRequest(
+          `'logit_bias' names token ${token}, but this model's vocabulary ends at ${lm.vocabularyLimit - 1}.`,
+          `logit_bias.${token}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * The grammar for a request, compiled before anything streams, so a schema it
+   * cannot express is a 400 rather than a broken stream.
+   */
+  private async constrainedOutput(output: OutputConstraint, lm: CausalLM): Promise<ConstrainedOutput | null> {
+    if (output.kind === 'text') return null;
+    this.grammar ??= new GrammarCompiler(lm.tokenizer, { vocabSize: lm.logitsWidth, stopTokenIds: [...lm.eosTokenIds] });
+    const constrained = (compiled: CompiledJsonGrammar, trigger: string | null, capture: boolean): ConstrainedOutput => ({
+      create: (budget) => compiled.constrain(budget),
+      trigger,
+      capture,
+    });
+    switch (output.kind) {
+      case 'json_object':
+        return constrained(await this.grammar.jsonObject(), null, false);
+      case 'json_schema':
+        return constrained(await this.grammar.jsonSchema(output.schema, output.param), null, false);
+      case 'tools': {
+        const { choice } = output;
+        const named = typeof choice === 'object' ? output.tools.findIndex((tool) => tool.function.name === choice.name) : -1;
+        const tools = named === -1 ? output.tools : [output.tools[named]];
+        // Each schema alone first, so an error names the tool whose parameters the grammar cannot express.
+        for (const tool of tools) {
+          const index = output.tools.indexOf(tool);
+          await this.grammar.jsonSchema(tool.function.parameters ?? { type: 'object' }, `tools[${index}].function.parameters`);
+        }
+        const compiled = await this.grammar.jsonSchema(toolCallSchema(tools), 'tools');
+        return constrained(compiled, choice === 'auto' ? TOOL_CALL_OPEN : null, true);
+      }
+    }
+  }
+
+  /**
+   * Runs `n` choices one after another on one prompt. Each gets its own seed:
+   * the request's seed plus its index, so a seeded request is reproducible as a whole.
+   */
+  private async runChoices(
+    lm: CausalLM,
+    args: { promptIds: number[]; params: GenerationParams; n: number; maxNewTokens: number; constrained: ConstrainedOutput | null },
+    signal: AbortSignal | undefined,
+    sinkFor: (index: number) => ChoiceSink,
+  ): Promise<number> {
+    const baseSeed = args.params.seed;
+    let completionTokens = 0;
+    for (let index = 0; index < args.n; index++) {
+      const sink = sinkFor(index);
+      const result = await generate(lm, {
+        promptIds: args.promptIds,
+        params: args.params,
+        seed: baseSeed === null ? freshSeed() : (baseSeed + index) >>> 0,
+        maxNewTokens: args.maxNewTokens,
+        signal,
+        constrained: args.constrained,
+        onText: (text, logprobs) => sink.onText(text, logprobs),
+      });
+      completionTokens += result.completionTokens;
+      sink.onFinish(result);
+    }
+    return completionTokens;
+  }
+
+  private chatLogprobs(lm: CausalLM, entries: TokenLogprobs[]): TokenLogprob[] {
+    const table = lm.tokenTable;
+    return entries.map((entry) => ({
+      token: table.text(entry.token),
+      logprob: entry.logprob,
+      bytes: table.bytes(entry.token),
+      top_logprobs: entry.top.map((alternative) => ({
+        token: table.text(alternative.token),
+        logprob: alternative.logprob,
+        bytes: table.bytes(alternative.token),
+      })),
+    }));
   }
 
   /**
@@ -198,11 +367,7 @@ export class Engine {
   async chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
     const request = validateChatRequest(body, this.loadedInfo?.id ?? null);
     return this.queue.run(signal, async () => {
-      const lm = this.lm;
-      const info = this.loadedInfo;
-      if (!lm || !info || info.id !== request.model) {
-        throw modelNotFound(request.model, 'was unloaded or replaced before this request ran.');
-      }
+      const { lm, info } = this.current(request.model);
       if (!lm.hasChatTemplate) {
         throw invalidRequest(
           `'${request.model}' is a base model with no chat template; use it for completions, or load an instruct model for chat.`,
@@ -210,23 +375,11 @@ export class Engine {
           'model_not_chat',
         );
       }
-      const promptIds = lm.chatPromptIds(request.messages);
-      const room = info.context_length - promptIds.length;
-      if (room < 1) {
-        throw invalidRequest(
-          `This model's context is ${info.context_length} tokens, but the messages take ${promptIds.length}. Shorten the conversation.`,
-          'messages',
-          'context_length_exceeded',
-        );
-      }
-      const requested = request.params.maxTokens;
-      if (requested !== null && requested > room) {
-        throw invalidRequest(
-          `This model's context is ${info.context_length} tokens and the messages take ${promptIds.length}, so 'max_tokens' can be at most ${room}; you asked for ${requested}.`,
-          'max_tokens',
-          'context_length_exceeded',
-        );
-      }
+      this.checkLogitBias(request.params, lm);
+      const constrained = await this.constrainedOutput(request.output, lm);
+      const forcedCall = constrained?.capture === true && constrained.trigger === null;
+      const promptIds = lm.chatPromptIds(templateMessages(request.messages, request.tools), forcedCall ? TOOL_CALL_OPEN : '');
+      const maxNewTokens = this.room(info, promptIds.length, request.params, 'messages');
 
       const context = newChunkContext(request.model);
       const chunks: ChatCompletionChunk[] = [];
@@ -234,23 +387,111 @@ export class Engine {
         chunks.push(chunk);
         onChunk?.(chunk);
       };
-      emit(roleChunk(context));
-      const result = await generate(lm, {
-        promptIds,
-        params: request.params,
-        maxNewTokens: requested ?? room,
+      const wantLogprobs = request.params.topLogprobs !== null;
+      const completionTokens = await this.runChoices(
+        lm,
+        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained },
         signal,
-        onText: (text) => emit(contentChunk(context, text)),
-      });
-      const usage = {
-        prompt_tokens: promptIds.length,
-        completion_tokens: result.completionTokens,
-        total_tokens: promptIds.length + result.completionTokens,
-      };
-      emit(finishChunk(context, result.finishReason, result.timings));
+        (index) => {
+          emit(roleChunk(context, index));
+          return {
+            onText: (text, logprobs) => emit(contentChunk(context, text, index, wantLogprobs ? this.chatLogprobs(lm, logprobs) : null)),
+            onFinish: (result) => {
+              let reason = result.finishReason;
+              if (result.captured !== null) {
+                const call = reason === 'tool_calls' ? parseToolCall(result.captured) : null;
+                if (call) emit(toolCallChunk(context, [call], index));
+                else {
+                  // A call cut off by max_tokens is not a call; what was written is still shown.
+                  emit(contentChunk(context, result.captured, index));
+                  if (reason === 'tool_calls') reason = 'stop';
+                }
+              }
+              emit(finishChunk(context, reason, result.timings, index));
+            },
+          };
+        },
+      );
+      const usage = usageOf(promptIds.length, completionTokens);
       if (request.includeUsage) emit(usageChunk(context, usage));
       return assembleChatCompletion(chunks, usage);
     });
+  }
+
+  /**
+   * One text completion: raw continuation, or fill-in-the-middle when the
+   * request has a suffix. Chunks go to `onChunk` as they are made.
+   */
+  async complete(body: unknown, onChunk?: CompletionChunkListener, signal?: AbortSignal): Promise<Completion> {
+    const request = validateCompletionRequest(body, this.loadedInfo?.id ?? null);
+    return this.queue.run(signal, async () => {
+      const { lm, info } = this.current(request.model);
+      this.checkLogitBias(request.params, lm);
+      const promptIds = request.suffix === null ? lm.encodePrompt(request.prompt) : this.fimIds(lm, request.prompt, request.suffix);
+      const maxNewTokens = this.room(info, promptIds.length, request.params, 'prompt');
+
+      const context = newChunkContext(request.model, 'cmpl');
+      const chunks: Completion[] = [];
+      const emit = (chunk: Completion) => {
+        chunks.push(chunk);
+        onChunk?.(chunk);
+      };
+      const topCount = request.params.topLogprobs;
+      const completionTokens = await this.runChoices(
+        lm,
+        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained: null },
+        signal,
+        (index) => {
+          const offsets = new TextOffsets();
+          const send = (text: string, logprobs: CompletionLogprobs | null, finish: GenerationResult | null) => {
+            emit(textChunk(context, { index, text, logprobs, finish_reason: finish?.finishReason ?? null }, finish?.timings));
+          };
+          if (request.echo) {
+            offsets.skip(request.prompt);
+            send(request.prompt, topCount === null ? null : emptyLegacyLogprobs(), null);
+          }
+          return {
+            onText: (text, logprobs) => send(text, topCount === null ? null : this.legacyLogprobs(lm, logprobs, offsets), null),
+            onFinish: (result) => send('', topCount === null ? null : emptyLegacyLogprobs(), result),
+          };
+        },
+      );
+      const usage = usageOf(promptIds.length, completionTokens);
+      if (request.includeUsage) emit(completionUsageChunk(context, usage));
+      return assembleCompletion(chunks, usage);
+    });
+  }
+
+  private fimIds(lm: CausalLM, prefix: string, suffix: string): number[] {
+    const begin = lm.tokenId(FIM_TOKENS.begin);
+    const hole = lm.tokenId(FIM_TOKENS.hole);
+    const end = lm.tokenId(FIM_TOKENS.end);
+    if (begin === null || hole === null || end === null) {
+      throw invalidRequest(
+        `'${lm.id}' has no fill-in-the-middle tokens, so 'suffix' cannot be used with it; load a DeepSeek Coder model.`,
+        'suffix',
+      );
+    }
+    return fimPromptIds((text) => lm.encode(text), { begin, hole, end }, lm.bosTokenId, prefix, suffix);
+  }
+
+  /** The legacy shape: parallel arrays, alternatives keyed by their text (the likelier one wins when two tokens read the same). */
+  private legacyLogprobs(lm: CausalLM, entries: TokenLogprobs[], offsets: TextOffsets): CompletionLogprobs {
+    const table = lm.tokenTable;
+    const logprobs = emptyLegacyLogprobs();
+    for (const entry of entries) {
+      const text = table.text(entry.token);
+      logprobs.tokens.push(text);
+      logprobs.token_logprobs.push(entry.logprob);
+      const top: Record<string, number> = {};
+      for (const alternative of entry.top) {
+        const key = table.text(alternative.token);
+        if (!(key in top)) top[key] = alternative.logprob;
+      }
+      logprobs.top_logprobs.push(top);
+      logprobs.text_offset.push(offsets.next(table.bytes(entry.token)));
+    }
+    return logprobs;
   }
 
   /** Next-token logits for raw text: a diagnostic used to compare runtimes and dtypes. */
@@ -260,6 +501,49 @@ export class Engine {
       await this.lm.reset();
       return this.lm.forward(this.lm.encode(text));
     });
+  }
+}
+
+/**
+ * `text_offset` for the legacy logprobs: where each token starts in the choice's
+ * text. Counted from the tokens' bytes, since a token holding part of a
+ * character has no text of its own; it starts where that character does.
+ */
+class TextOffsets {
+  private readonly decoder = new TextDecoder('utf-8');
+  private length = 0;
+
+  skip(text: string): void {
+    this.length += text.length;
+  }
+
+  next(bytes: number[]): number {
+    const offset = this.length;
+    this.length += this.decoder.decode(Uint8Array.from(bytes), { stream: true }).length;
+    return offset;
+  }
+}
+
+function usageOf(promptTokens: number, completionTokens: number): Usage {
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
+function emptyLegacyLogprobs(): CompletionLogprobs {
+  return { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
+}
+
+/** The grammar guarantees the shape; parsing here only separates the name from the arguments. */
+function parseToolCall(text: string): ToolCall | null {
+  try {
+    const parsed = JSON.parse(text) as { name?: unknown; arguments?: unknown };
+    if (typeof parsed.name !== 'string') return null;
+    return {
+      id: `call_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`,
+      type: 'function',
+      function: { name: parsed.name, arguments: JSON.stringify(parsed.arguments ?? {}) },
+    };
+  } catch {
+    return null;
   }
 }
 

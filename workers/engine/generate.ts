@@ -2,23 +2,45 @@ import { cancelled } from '../../src/protocol/errors.ts';
 import type { FinishReason, GenerationParams, Timings } from '../../src/protocol/types.ts';
 import type { CausalLM } from './causal-lm.ts';
 import { StreamingDetokenizer } from './detokenizer.ts';
-import { createRandom, freshSeed } from './sampling/random.ts';
+import type { TokenConstraint } from './grammar/index.ts';
+import { tokenLogprobs, type TokenLogprobs } from './sampling/logprobs.ts';
+import { createRandom } from './sampling/random.ts';
 import { createSampler } from './sampling/sampler.ts';
 import { StopMatcher } from './stop-matcher.ts';
+
+/**
+ * Output that a grammar shapes. JSON modes start it at the first token. Tool
+ * calls start it at the first token when a call is forced, or when the model
+ * writes `trigger` when it may choose; their text is captured, not streamed.
+ */
+export interface ConstrainedOutput {
+  /** A fresh constraint; `budget` is how many tokens may still be sampled, so it can close the JSON in time. */
+  create(budget: number): Promise<TokenConstraint>;
+  trigger: string | null;
+  capture: boolean;
+}
 
 export interface GenerationResult {
   finishReason: FinishReason;
   completionTokens: number;
   timings: Timings;
+  /** The constrained text a tool call produced, or null when there was none. */
+  captured: string | null;
 }
 
 export interface GenerationArgs {
   promptIds: number[];
   params: GenerationParams;
+  /** The seed this choice samples with (already resolved from the request's seed or drawn fresh). */
+  seed: number;
   maxNewTokens: number;
   signal?: AbortSignal;
-  /** Receives text as it becomes final: complete characters, never part of a stop string. */
-  onText: (text: string) => void;
+  constrained?: ConstrainedOutput | null;
+  /**
+   * Receives text as it becomes final: complete characters, never part of a stop
+   * string, with the log probabilities of the tokens that produced it when asked for.
+   */
+  onText: (text: string, logprobs: TokenLogprobs[]) => void;
 }
 
 /**
@@ -45,12 +67,13 @@ function perSecond(count: number, milliseconds: number): number {
 }
 
 /**
- * The decode loop: prefill, then sample → stop checks → detokenize → forward,
- * one token at a time. Before each token the loop yields to the event loop and
- * checks the abort signal, so an abort stops generation within one token.
+ * The decode loop: prefill, then mask → shape → sample → stop checks →
+ * detokenize → forward, one token at a time. Before each token the loop yields
+ * to the event loop and checks the abort signal, so an abort stops generation
+ * within one token.
  */
 export async function generate(lm: CausalLM, args: GenerationArgs): Promise<GenerationResult> {
-  const { promptIds, params, maxNewTokens, signal, onText } = args;
+  const { promptIds, params, maxNewTokens, signal, onText, constrained } = args;
   const checkpoint = () => {
     if (signal?.aborted) throw cancelled();
   };
@@ -61,43 +84,74 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   let logits = await lm.forward(promptIds, checkpoint);
   const prefillEnd = performance.now();
 
-  const sampler = createSampler(params, lm.vocabularyLimit, createRandom(params.seed ?? freshSeed()));
+  const sampler = createSampler(params, lm.vocabularyLimit, createRandom(args.seed), promptIds.length);
   const eos = lm.eosTokenIds;
   const detokenizer = new StreamingDetokenizer(lm);
-  const stopMatcher = new StopMatcher(params.stop);
+  const trigger = constrained?.trigger ?? null;
+  const stopMatcher = new StopMatcher(trigger ? [...params.stop, trigger] : params.stop);
   const history = [...promptIds];
+  let constraint = constrained && trigger === null ? await constrained.create(maxNewTokens) : null;
+  let captured: string | null = constraint && constrained?.capture ? '' : null;
+  let pendingLogprobs: TokenLogprobs[] = [];
   let completionTokens = 0;
   let firstTokenAt = 0;
   let finishReason: FinishReason = 'length';
+  const emit = (text: string) => {
+    if (!text) return;
+    onText(text, pendingLogprobs);
+    pendingLogprobs = [];
+  };
 
-  for (;;) {
-    await yieldToEventLoop();
-    checkpoint();
-    const token = sampler.next(logits, history);
-    completionTokens += 1;
-    if (completionTokens === 1) firstTokenAt = performance.now();
-    if (eos.has(token)) {
-      finishReason = 'stop';
-      break;
+  try {
+    for (;;) {
+      await yieldToEventLoop();
+      checkpoint();
+      await constraint?.mask(logits);
+      const shaped = sampler.shape(logits, history);
+      const token = sampler.choose(shaped, history);
+      completionTokens += 1;
+      if (completionTokens === 1) firstTokenAt = performance.now();
+      if (eos.has(token)) {
+        finishReason = captured !== null && constraint?.isTerminated() ? 'tool_calls' : 'stop';
+        break;
+      }
+      constraint?.accept(token);
+      history.push(token);
+      const text = detokenizer.push(token);
+      if (captured !== null) {
+        captured += text;
+      } else {
+        if (params.topLogprobs !== null) pendingLogprobs.push(tokenLogprobs(shaped, token, params.topLogprobs));
+        const match = stopMatcher.push(text);
+        emit(match.text);
+        if (match.stopped && trigger !== null && match.matched === trigger && constrained) {
+          if (match.after?.trim()) {
+            // The trigger's last token ran on into text the grammar never saw; it cannot start a clean call.
+            emit(trigger + match.after);
+          } else {
+            // The model chose to call a tool: what follows the trigger must be a call.
+            constraint = await constrained.create(maxNewTokens - completionTokens);
+            captured = '';
+          }
+        } else if (match.stopped) {
+          finishReason = 'stop';
+          break;
+        }
+      }
+      if (completionTokens >= maxNewTokens) break;
+      logits = await lm.forward([token]);
     }
-    history.push(token);
-    const { text, stopped } = stopMatcher.push(detokenizer.push(token));
-    if (text) onText(text);
-    if (stopped) {
-      finishReason = 'stop';
-      break;
-    }
-    if (completionTokens >= maxNewTokens) break;
-    logits = await lm.forward([token]);
+  } finally {
+    constraint?.dispose();
   }
   // Held-back text that never became a stop string is real output. After a stop match nothing is held.
-  const rest = stopMatcher.flush();
-  if (rest) onText(rest);
+  emit(stopMatcher.flush());
 
   const end = performance.now();
   return {
     finishReason,
     completionTokens,
+    captured,
     timings: {
       time_to_first_token_ms: Math.round((firstTokenAt - start) * 100) / 100,
       prefill_tokens_per_second: perSecond(promptIds.length, prefillEnd - start),

@@ -1,0 +1,255 @@
+/**
+ * What models cost and what the browser keeps of them. Download sizes per
+ * dtype come from the hub's tree API (`GET {host}api/models/{id}/tree/main`);
+ * cached state and sizes on disk from the Cache Storage cache transformers.js
+ * downloads into (`env.cacheKey`, 'transformers-cache'), whose keys are the
+ * files' hub URLs: `{host}{owner}/{name}/resolve/main/{path}`.
+ */
+import { env } from '@huggingface/transformers';
+import { invalidRequest, modelNotFound } from '../../src/protocol/errors.ts';
+import type { ModelArchitecture } from '../../src/protocol/memory.ts';
+import type { CachedModel, CachedModelList, CacheDeleteResult, DtypeDownload, ModelFile, ModelSizes } from '../../src/protocol/storage.ts';
+import type { Dtype } from '../../src/protocol/types.ts';
+import { validateModelField } from '../../src/protocol/validation.ts';
+import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, catalogEntry, resolveModelHost } from './catalog.ts';
+import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
+
+/** The files besides the ONNX graph that a load fetches, where the repository has them. */
+const SUPPORT_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
+/** Listed smallest first, as the UI shows them. */
+const ALL_DTYPES: Dtype[] = ['q4f16', 'q4', 'q8', 'fp16', 'fp32'];
+const REVISION = 'main';
+
+/** One entry of the hub's tree listing. LFS and Xet files give their real size in `lfs.size`. */
+interface TreeEntry {
+  type: 'file' | 'directory';
+  path: string;
+  size: number;
+  lfs?: { size: number };
+}
+
+interface HubConfig {
+  num_hidden_layers?: number;
+  num_attention_heads?: number;
+  num_key_value_heads?: number;
+  head_dim?: number;
+  hidden_size?: number;
+  vocab_size?: number;
+  max_position_embeddings?: number;
+}
+
+/** Where a cached response came from: the model and the file inside its repository. */
+function parseFileUrl(url: string): { modelId: string; path: string } | null {
+  const match = /\/([^/]+)\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(new URL(url).pathname);
+  if (!match) return null;
+  return { modelId: `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`, path: decodeURIComponent(match[3]) };
+}
+
+function fileUrl(host: string, modelId: string, path: string): string {
+  return `${host}${modelId}/resolve/${REVISION}/${path}`;
+}
+
+function graphPath(modelFileName: string, dtype: Dtype): string {
+  return `onnx/${modelFileName}${DTYPE_SUFFIX[dtype]}.onnx`;
+}
+
+/** `{graph}_data`, `{graph}_data_1`, …: the external-data chunks transformers.js fetches next to a graph. */
+function isExternalDataOf(graph: string, path: string): boolean {
+  return path === `${graph}_data` || new RegExp(`^${graph.replaceAll('.', '\\.')}_data_\\d+$`).test(path);
+}
+
+async function bytesOf(response: Response): Promise<number> {
+  const length = response.headers.get('content-length');
+  return length !== null ? Number(length) : (await response.blob()).size;
+}
+
+/** Deletes the entries whose URL `matches`; resolves with how many and their bytes. */
+async function deleteEntries(cache: Cache, matches: (url: string) => boolean): Promise<{ entries: number; bytes: number }> {
+  let entries = 0;
+  let bytes = 0;
+  for (const request of await cache.keys()) {
+    if (!matches(request.url)) continue;
+    const response = await cache.match(request);
+    if (response) bytes += await bytesOf(response);
+    if (await cache.delete(request)) entries += 1;
+  }
+  return { entries, bytes };
+}
+
+function hasCacheStorage(): boolean {
+  return typeof caches !== 'undefined';
+}
+
+function architectureOf(config: HubConfig): ModelArchitecture | null {
+  const { num_hidden_layers: layers, num_attention_heads: heads, hidden_size: hidden, vocab_size: vocab } = config;
+  if (!layers || !heads || !hidden || !vocab) return null;
+  return {
+    layers,
+    kv_heads: config.num_key_value_heads ?? heads,
+    head_dim: config.head_dim ?? hidden / heads,
+    hidden_size: hidden,
+    vocab_size: vocab,
+    max_position_embeddings: config.max_position_embeddings ?? 16384,
+  };
+}
+
+export class ModelStore {
+  constructor(
+    private readonly devModelHost: string | null,
+    private readonly fetch: Fetch,
+  ) {}
+
+  /** Download size per dtype, which dtypes are cached, and the layer geometry for a memory estimate. */
+  async sizes(modelIdInput: unknown): Promise<ModelSizes> {
+    const id = validateModelField(modelIdInput);
+    const host = resolveModelHost(id, this.devModelHost);
+    const entry = catalogEntry(id);
+    const modelFileName = entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME;
+    const cached = await this.cachedFiles(id);
+    const [tree, architecture] = await Promise.all([this.tree(host, id), this.architecture(host, id)]);
+    if (typeof tree === 'string') {
+      return { object: 'model.sizes', id, dtypes: null, architecture, unavailable_reason: tree };
+    }
+
+    const files = new Map(tree.filter((item) => item.type === 'file').map((item) => [item.path, item.lfs?.size ?? item.size]));
+    const support: ModelFile[] = SUPPORT_FILES.filter((path) => files.has(path)).map((path) => ({ path, bytes: files.get(path)! }));
+    const dtypes: DtypeDownload[] = [];
+    for (const dtype of entry?.dtypes ?? ALL_DTYPES) {
+      const graph = graphPath(modelFileName, dtype);
+      if (!files.has(graph)) continue;
+      const weights: ModelFile[] = [...files]
+        .filter(([path]) => path === graph || isExternalDataOf(graph, path))
+        .map(([path, bytes]) => ({ path, bytes }));
+      const all = [...support, ...weights];
+      dtypes.push({
+        dtype,
+        files: all,
+        download_bytes: all.reduce((sum, file) => sum + file.bytes, 0),
+        weights_bytes: weights.reduce((sum, file) => sum + file.bytes, 0),
+        cached: all.every((file) => cached.has(file.path)),
+      });
+    }
+    if (dtypes.length === 0) {
+      throw invalidRequest(
+        `'${id}' has no ONNX weights this app can load: the repository has no ${graphPath(modelFileName, 'q4')} or other onnx/${modelFileName}*.onnx files. Pick an ONNX export made for transformers.js, such as one from onnx-community.`,
+        'model',
+        'model_not_onnx',
+      );
+    }
+    return { object: 'model.sizes', id, dtypes, architecture, unavailable_reason: null };
+  }
+
+  /** Every model with files in the browser cache, with its bytes on disk. */
+  async list(): Promise<CachedModelList> {
+    if (!hasCacheStorage()) return { object: 'list', data: [] };
+    const models = new Map<string, CachedModel>();
+    const modelFor = (id: string) => {
+      let model = models.get(id);
+      if (!model) {
+        model = { id, files: [], bytes: 0, partial_bytes: 0, dtypes: [] };
+        models.set(id, model);
+      }
+      return model;
+    };
+    const complete = await caches.open(env.cacheKey);
+    for (const request of await complete.keys()) {
+      const file = parseFileUrl(request.url);
+      const response = file && (await complete.match(request));
+      if (!file || !response) continue;
+      const bytes = await bytesOf(response);
+      const model = modelFor(file.modelId);
+      model.files.push({ path: file.path, bytes });
+      model.bytes += bytes;
+    }
+    const partial = await caches.open(PARTIAL_CACHE_NAME);
+    for (const request of await partial.keys()) {
+      const segment = parseSegmentKey(request.url);
+      const file = segment && parseFileUrl(segment.url);
+      const response = file && (await partial.match(request));
+      if (!file || !response) continue;
+      modelFor(file.modelId).partial_bytes += await bytesOf(response);
+    }
+    for (const model of models.values()) {
+      const modelFileName = catalogEntry(model.id)?.modelFileName ?? DEFAULT_MODEL_FILE_NAME;
+      const paths = new Set(model.files.map((file) => file.path));
+      model.dtypes = ALL_DTYPES.filter((dtype) => paths.has(graphPath(modelFileName, dtype)));
+      model.files.sort((a, b) => a.path.localeCompare(b.path));
+    }
+    return { object: 'list', data: [...models.values()].sort((a, b) => a.id.localeCompare(b.id)) };
+  }
+
+  /** Removes every cached file of a model, interrupted downloads included. The loaded model keeps running. */
+  async delete(modelIdInput: unknown): Promise<CacheDeleteResult> {
+    const id = validateModelField(modelIdInput);
+    if (!hasCacheStorage()) return { id, object: 'model.cache.deleted', deleted: false, files_deleted: 0, bytes_freed: 0 };
+    const complete = await deleteEntries(await caches.open(env.cacheKey), (url) => parseFileUrl(url)?.modelId === id);
+    const partial = await deleteEntries(await caches.open(PARTIAL_CACHE_NAME), (url) => {
+      const segment = parseSegmentKey(url);
+      return segment !== null && parseFileUrl(segment.url)?.modelId === id;
+    });
+    return {
+      id,
+      object: 'model.cache.deleted',
+      deleted: complete.entries + partial.entries > 0,
+      files_deleted: complete.entries,
+      bytes_freed: complete.bytes + partial.bytes,
+    };
+  }
+
+  /** Whether a model can load without downloading its graph: config.json and one dtype's ONNX graph are cached. */
+  async isCached(modelId: string): Promise<boolean> {
+    const cached = await this.cachedFiles(modelId);
+    const modelFileName = catalogEntry(modelId)?.modelFileName ?? DEFAULT_MODEL_FILE_NAME;
+    return cached.has('config.json') && ALL_DTYPES.some((dtype) => cached.has(graphPath(modelFileName, dtype)));
+  }
+
+  private async cachedFiles(modelId: string): Promise<Set<string>> {
+    if (!hasCacheStorage()) return new Set();
+    const cache = await caches.open(env.cacheKey);
+    const paths = new Set<string>();
+    for (const request of await cache.keys()) {
+      const file = parseFileUrl(request.url);
+      if (file?.modelId === modelId) paths.add(file.path);
+    }
+    return paths;
+  }
+
+  /**
+   * The repository's files, following the hub's `Link: <…>; rel="next"` pages.
+   * A string says why the hub could not be asked; a missing or private model is an error.
+   */
+  private async tree(host: string, modelId: string): Promise<TreeEntry[] | string> {
+    const entries: TreeEntry[] = [];
+    let next: string | null = `${host}api/models/${modelId}/tree/${REVISION}?recursive=true`;
+    while (next) {
+      let response: Response;
+      try {
+        response = await this.fetch(next);
+      } catch {
+        return 'The hub could not be reached (offline?), so download sizes are unknown.';
+      }
+      if (response.status === 404) throw modelNotFound(modelId, 'was not found on the Hugging Face hub. Check the owner/name spelling.');
+      if (response.status === 401 || response.status === 403) {
+        throw modelNotFound(modelId, 'is private or gated on the Hugging Face hub; this app downloads only public models.');
+      }
+      if (!response.ok) return `The hub answered HTTP ${response.status}, so download sizes are unknown.`;
+      entries.push(...((await response.json()) as TreeEntry[]));
+      next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1] ?? null;
+    }
+    return entries;
+  }
+
+  /** config.json's layer geometry, from the cache when a load already stored it, else from the hub. */
+  private async architecture(host: string, modelId: string): Promise<ModelArchitecture | null> {
+    const url = fileUrl(host, modelId, 'config.json');
+    try {
+      const cached = hasCacheStorage() ? await (await caches.open(env.cacheKey)).match(url) : undefined;
+      const response = cached ?? (await this.fetch(url));
+      if (!response.ok) return null;
+      return architectureOf((await response.json()) as HubConfig);
+    } catch {
+      // Offline, or not JSON: the estimate is then unknown, which the UI says.
+      return null;
+    }
+  }
+}
