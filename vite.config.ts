@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
+import { serviceWorker } from './scripts/service-worker-plugin.ts';
 
 /** Cross-origin isolation: SharedArrayBuffer, hence multi-threaded WASM. The hub sends CORS headers, so it still loads. */
 const ISOLATION_HEADERS = {
@@ -60,7 +61,7 @@ function tinyModelMirror(): Plugin {
 }
 
 export default defineConfig(({ command, mode }) => ({
-  plugins: [svelte(), onnxRuntimeFiles(), tinyModelMirror()],
+  plugins: [svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker()],
   define: {
     __DEV_MODELS__: JSON.stringify(command === 'serve' || mode === 'test'),
   },
@@ -68,5 +69,10 @@ export default defineConfig(({ command, mode }) => ({
   preview: { headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2048,
+    // Test builds add the page that drives the HTTP API through the official openai SDK.
+    rolldownOptions: { input: mode === 'test' ? ['index.html', 'e2e/pages/openai-sdk.html'] : ['index.html'] },
+  },
 }));

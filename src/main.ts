@@ -1,5 +1,7 @@
 import { mount } from 'svelte';
 import { createClient, type DeepSeekClient } from './api/client.ts';
+import { startHttpBridge } from './api/http-bridge.ts';
+import { registerServiceWorker } from './service-worker-registration.ts';
 import App from './ui/App.svelte';
 import { connectClient } from './ui/state/client.ts';
 import './ui/styles.css';
@@ -14,5 +16,7 @@ declare global {
 const client = createClient();
 window.deepseek = client;
 connectClient(client);
+// The service worker serves an OpenAI-compatible HTTP API on this origin (/v1) by forwarding to this page's client.
+if (registerServiceWorker()) startHttpBridge(client);
 
 mount(App, { target: document.getElementById('app')! });
