@@ -45,6 +45,7 @@ import type { Fetch } from './resumable-download.ts';
 import { CATALOG, DEFAULT_MODEL_FILE_NAME, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
 import { generate, type ConstrainedOutput, type GenerationResult } from './generate.ts';
 import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
+import { schemaGrammar } from './grammar/schema-grammar.ts';
 import { FIM_TOKENS, TOOL_CALL_OPEN, fimPromptIds, templateMessages, toolCallSchema } from './prompt.ts';
 import { RequestQueue } from './queue.ts';
 import { freshSeed } from './sampling/random.ts';
@@ -306,10 +307,9 @@ export class Engine {
         const { choice } = output;
         const named = typeof choice === 'object' ? output.tools.findIndex((tool) => tool.function.name === choice.name) : -1;
         const tools = named === -1 ? output.tools : [output.tools[named]];
-        // Each schema alone first, so an error names the tool whose parameters the grammar cannot express.
+        // Each schema alone first (converted, not compiled: that is cheap), so an error names the tool whose parameters the grammar cannot express.
         for (const tool of tools) {
-          const index = output.tools.indexOf(tool);
-          await this.grammar.jsonSchema(tool.function.parameters ?? { type: 'object' }, `tools[${index}].function.parameters`);
+          schemaGrammar(tool.function.parameters ?? { type: 'object' }, `tools[${output.tools.indexOf(tool)}].function.parameters`);
         }
         const compiled = await this.grammar.jsonSchema(toolCallSchema(tools), 'tools');
         return constrained(compiled, choice === 'auto' ? TOOL_CALL_OPEN : null, true);
