@@ -27,6 +27,12 @@ export class ChunkStream<T> implements AsyncIterable<T> {
     this.notify();
   }
 
+  /** The caller aborted: chunks still waiting are dropped, as the answer they belong to was abandoned. */
+  abandon(error: unknown): void {
+    this.buffered.length = 0;
+    this.fail(error);
+  }
+
   private notify(): void {
     this.wake?.();
     this.wake = null;

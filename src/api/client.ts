@@ -178,10 +178,15 @@ export class DeepSeekClient {
     }
 
     const chunks = new ChunkStream<Chunk>(abort);
+    const abandon = () => chunks.abandon(cancelled());
+    signal?.addEventListener('abort', abandon, { once: true });
     call(() => engineCall(requestId, async (chunk) => chunks.push(chunk)))
       .then(() => chunks.end())
       .catch((error: ApiError) => chunks.fail(error))
-      .finally(finished);
+      .finally(() => {
+        finished();
+        signal?.removeEventListener('abort', abandon);
+      });
     return chunks;
   }
 

@@ -289,6 +289,8 @@ export interface LoadedModel {
   /** ORT's WASM thread count; 1 when the page is not cross-origin isolated. */
   wasm_threads: number;
   context_length: number;
+  /** KV-cache bytes one token of context costs, from the model's layers and its cache dtype. */
+  kv_bytes_per_token: number;
 }
 
 export interface LoadProgress {

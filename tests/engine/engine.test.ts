@@ -458,6 +458,8 @@ describe('models', () => {
     expect(info).toMatchObject({ id: INSTRUCT, device: 'cpu', dtype: 'q4' });
     // The tiny model's config says 16384 positions; its KV cache is far below the budget.
     expect(info?.context_length).toBe(16384);
+    // 2 (keys and values) × 2 layers × 4 KV heads × 16 dims × 4 bytes (the tiny q4 graph keeps an fp32 cache).
+    expect(info?.kv_bytes_per_token).toBe(2 * 2 * 4 * 16 * 4);
   });
 });
 

@@ -6,7 +6,7 @@ const INSTRUCT = 'tiny-random/deepseek-coder-instruct';
 const BASE = 'tiny-random/deepseek-coder-base';
 
 function loaded(id: string): LoadedModel {
-  return { id, device: 'wasm', dtype: 'q4', reason: 'test', wasm_threads: 1, context_length: 1024 };
+  return { id, device: 'wasm', dtype: 'q4', reason: 'test', wasm_threads: 1, context_length: 1024, kv_bytes_per_token: 196608 };
 }
 
 function host(clientId: string, fields: Partial<Omit<EngineHost, 'clientId' | 'status'>> & { model?: string } = {}): EngineHost {

@@ -224,6 +224,7 @@ export class Engine {
         reason: runtime.reason,
         wasm_threads: this.host.wasmThreads(),
         context_length: context,
+        kv_bytes_per_token: lm.kvBytesPerToken,
       };
       const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
       onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
