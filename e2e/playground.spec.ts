@@ -27,7 +27,6 @@ test('load in the UI shows device details, then a chat answer streams in', async
   await expect(page.getByTestId('message-meta')).toContainText('tokens');
   await expect(page.getByTestId('send-button')).toBeVisible();
   await expect(input).toBeEnabled();
-  await page.screenshot({ path: 'test-results/screenshots/desktop-light.png' });
 });
 
 test('the page shows a helpful error when a load fails, and can load again', async ({ page }) => {
@@ -78,7 +77,8 @@ test('Escape stops generation from the keyboard', async ({ page }) => {
   await expect(page.getByTestId('message-meta')).toContainText('Stopped');
 });
 
-test('dark theme screenshot', async ({ browser }) => {
+// The README's screenshots come from e2e/modes.spec.ts, with a conversation that shows a code block.
+test('an answer streams in under the dark color scheme too', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1360, height: 860 } });
   const page = await context.newPage();
   await openApp(page);
@@ -87,6 +87,5 @@ test('dark theme screenshot', async ({ browser }) => {
   await page.getByTestId('composer-input').fill('How do I reverse a list in Python?');
   await page.getByTestId('composer-input').press('Enter');
   await expect(page.getByTestId('message-meta')).toContainText('tokens');
-  await page.screenshot({ path: 'test-results/screenshots/desktop-dark.png' });
   await context.close();
 });

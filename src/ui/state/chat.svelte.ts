@@ -1,68 +1,51 @@
-import { toApiError, type ChatMessage, type FinishReason, type Timings } from '../../protocol/index.ts';
+import { toApiError, type ChatMessage } from '../../protocol/index.ts';
 import { client } from './client.ts';
+import type { Conversation, StoredMessage } from './conversation.ts';
+import { conversationsState } from './conversations.svelte.ts';
 import { modelState } from './model.svelte.ts';
 import { paramsState } from './params.svelte.ts';
 
-export interface UiMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  /** Why an assistant message ended; 'stopped' when the user pressed Stop. */
-  finish?: FinishReason | 'stopped' | 'error';
-  error?: string;
-  timings?: Timings;
-  completionTokens?: number;
-}
-
-/** The conversation and the generation in flight. */
+/** The open conversation's messages and the one generation that may be in flight. */
 class ChatState {
-  messages = $state<UiMessage[]>([]);
-  systemPrompt = $state('');
   streaming = $state(false);
   private controller: AbortController | null = null;
 
+  get conversation(): Conversation {
+    return conversationsState.active;
+  }
+
+  get messages(): StoredMessage[] {
+    return this.conversation.messages;
+  }
+
+  get canGenerate(): boolean {
+    return modelState.loaded !== null && !this.streaming;
+  }
+
   async send(text: string): Promise<void> {
-    const model = modelState.loaded?.id;
-    if (!model || this.streaming || text.trim() === '') return;
-    const history: ChatMessage[] = this.messages
-      .filter((message) => message.finish !== 'error')
-      .map(({ role, content }) => ({ role, content }));
-    const system: ChatMessage[] = this.systemPrompt.trim() ? [{ role: 'system', content: this.systemPrompt }] : [];
-    this.messages.push({ id: crypto.randomUUID(), role: 'user', content: text });
-    this.messages.push({ id: crypto.randomUUID(), role: 'assistant', content: '' });
-    const reply = this.messages[this.messages.length - 1];
-    this.streaming = true;
-    this.controller = new AbortController();
-    try {
-      const stream = await client().chat.completions.create(
-        {
-          model,
-          messages: [...system, ...history, { role: 'user', content: text }],
-          ...paramsState.request(),
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal: this.controller.signal },
-      );
-      for await (const chunk of stream) {
-        const choice = chunk.choices[0];
-        if (choice?.delta.content) reply.content += choice.delta.content;
-        if (choice?.finish_reason) reply.finish = choice.finish_reason;
-        if (chunk.timings) reply.timings = chunk.timings;
-        if (chunk.usage) reply.completionTokens = chunk.usage.completion_tokens;
-      }
-    } catch (thrown) {
-      const error = toApiError(thrown);
-      if (error.error.code === 'aborted') {
-        reply.finish = 'stopped';
-      } else {
-        reply.finish = 'error';
-        reply.error = error.message;
-      }
-    } finally {
-      this.streaming = false;
-      this.controller = null;
-    }
+    if (!this.canGenerate || text.trim() === '') return;
+    this.conversation.messages.push({ id: crypto.randomUUID(), role: 'user', content: text });
+    await this.generate(this.conversation);
+  }
+
+  /** Answers the last user message again, replacing the answer after it. */
+  async regenerate(): Promise<void> {
+    if (!this.canGenerate) return;
+    const conversation = this.conversation;
+    if (conversation.messages.at(-1)?.role === 'assistant') conversation.messages.pop();
+    if (conversation.messages.length === 0) return;
+    await this.generate(conversation);
+  }
+
+  /** Replaces a user message, drops everything after it, and answers it again. */
+  async edit(messageId: string, text: string): Promise<void> {
+    if (!this.canGenerate || text.trim() === '') return;
+    const conversation = this.conversation;
+    const index = conversation.messages.findIndex((message) => message.id === messageId && message.role === 'user');
+    if (index < 0) return;
+    conversation.messages.splice(index);
+    conversation.messages.push({ id: crypto.randomUUID(), role: 'user', content: text });
+    await this.generate(conversation);
   }
 
   stop(): void {
@@ -71,7 +54,53 @@ class ChatState {
 
   clear(): void {
     this.stop();
-    this.messages = [];
+    this.conversation.messages = [];
+    void conversationsState.save(this.conversation, { touch: false });
+  }
+
+  setSystemPrompt(text: string): void {
+    this.conversation.systemPrompt = text;
+    void conversationsState.save(this.conversation, { touch: false });
+  }
+
+  private async generate(conversation: Conversation): Promise<void> {
+    const model = modelState.loaded?.id;
+    if (!model) return;
+    const history: ChatMessage[] = conversation.messages
+      .filter((message) => message.finish !== 'error')
+      .map(({ role, content }) => ({ role, content }));
+    const system: ChatMessage[] = conversation.systemPrompt.trim() ? [{ role: 'system', content: conversation.systemPrompt }] : [];
+    conversation.messages.push({ id: crypto.randomUUID(), role: 'assistant', content: '' });
+    const reply = conversation.messages[conversation.messages.length - 1];
+    this.streaming = true;
+    this.controller = new AbortController();
+    void conversationsState.save(conversation, { touch: true });
+    try {
+      const stream = await client().chat.completions.create(
+        { model, messages: [...system, ...history], ...paramsState.request(), stream: true, stream_options: { include_usage: true } },
+        { signal: this.controller.signal },
+      );
+      for await (const chunk of stream) {
+        const choice = chunk.choices[0];
+        if (choice?.delta.content) reply.content += choice.delta.content;
+        if (choice?.finish_reason) reply.finish = choice.finish_reason;
+        if (chunk.timings) reply.timings = chunk.timings;
+        if (chunk.usage) reply.usage = chunk.usage;
+      }
+    } catch (thrown) {
+      const error = toApiError(thrown);
+      if (error.error.code === 'aborted') {
+        reply.finish = 'stopped';
+      } else {
+        reply.finish = 'error';
+        reply.error = { message: error.message, code: error.error.code };
+      }
+    } finally {
+      reply.finish ??= 'stop';
+      this.streaming = false;
+      this.controller = null;
+      await conversationsState.save(conversation, { touch: true });
+    }
   }
 }
 

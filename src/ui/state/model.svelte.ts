@@ -1,50 +1,149 @@
-import { DEFAULT_MODEL_ID, type ApiError, type DeviceReport, type Device, type Dtype, type LoadedModel, type LoadProgress } from '../../protocol/index.ts';
+import { DEFAULT_MODEL_ID, type ApiError, type DeviceReport, type Device, type Dtype, type FitWarning, type LoadedModel, type LoadProgress } from '../../protocol/index.ts';
+import { RateMeter } from '../download-rate.ts';
+import { planLoad, type LoadPlan } from '../load-plan.ts';
 import { client } from './client.ts';
+import { libraryState } from './library.svelte.ts';
 
 export type DeviceChoice = 'auto' | Device;
 export type DtypeChoice = 'auto' | Dtype;
 
+/** How a load ended badly, so the panel can say what to do next. */
+export type LoadProblem = 'cancelled' | 'network' | 'not_found' | 'storage' | 'failed';
+
+/** navigator.deviceMemory: Chromium only, so not in TypeScript's DOM types. */
+function deviceMemoryGib(): number | null {
+  const memory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return typeof memory === 'number' && memory > 0 ? memory : null;
+}
+
+function problemOf(error: ApiError): LoadProblem {
+  if (error.status === 499) return 'cancelled';
+  if (error.error?.code === 'network_error') return 'network';
+  if (error.status === 404) return 'not_found';
+  if (/quota/i.test(error.message)) return 'storage';
+  return 'failed';
+}
+
 /** Model loading and the device it runs on, as the UI sees them. */
 class ModelState {
   report = $state<DeviceReport | null>(null);
-  available = $state<string[]>([DEFAULT_MODEL_ID]);
   selected = $state(DEFAULT_MODEL_ID);
   device = $state<DeviceChoice>('auto');
   dtype = $state<DtypeChoice>('auto');
   loaded = $state<LoadedModel | null>(null);
   progress = $state<LoadProgress | null>(null);
+  /** Waiting for the model's sizes before a load, to check it fits. */
+  checking = $state(false);
   loading = $state(false);
   error = $state<string | null>(null);
+  problem = $state<LoadProblem | null>(null);
+  /** Set after a load whose files the browser did not keep (storage full). */
+  notStored = $state(false);
+  /** Reasons the next load may not fit; the load waits for the user to confirm. */
+  pendingWarnings = $state<FitWarning[] | null>(null);
   /** Bytes per second over the current download, for the progress bar. */
   speed = $state(0);
+  private controller: AbortController | null = null;
 
-  async init(): Promise<void> {
-    const [report, list] = await Promise.all([client().device(), client().models.list()]);
-    this.report = report;
-    this.available = list.data.map((model) => model.id);
+  /** Everything the model picker can offer: the catalog plus hub models the user added. */
+  get available(): string[] {
+    return libraryState.ids;
   }
 
+  /** The selected model's cost on this device, from whatever sizes are known. */
+  plan = $derived<LoadPlan | null>(
+    this.report
+      ? planLoad({
+          report: this.report,
+          device: this.device,
+          dtype: this.dtype,
+          sizes: libraryState.readySizes(this.selected),
+          cached: libraryState.cachedModel(this.selected),
+          deviceMemoryGib: deviceMemoryGib(),
+          storageAvailableBytes: libraryState.storage ? Math.max(0, libraryState.storage.quota - libraryState.storage.usage) : null,
+        })
+      : null,
+  );
+
+  async init(): Promise<void> {
+    const [report] = await Promise.all([client().device(), libraryState.refresh()]);
+    this.report = report;
+  }
+
+  select(id: string): void {
+    this.selected = id;
+    this.pendingWarnings = null;
+    void libraryState.lookup(id);
+  }
+
+  /**
+   * Starts a load of the selected model, unless it may not fit: then the
+   * warnings wait for `confirmLoad` or `dismissWarnings`.
+   */
   async load(): Promise<void> {
+    if (this.loading || this.checking) return;
+    this.error = null;
+    this.problem = null;
+    this.checking = true;
+    try {
+      await Promise.all([libraryState.lookup(this.selected), libraryState.refreshStorage()]);
+    } finally {
+      this.checking = false;
+    }
+    const warnings = this.plan?.warnings ?? [];
+    if (warnings.length > 0) {
+      this.pendingWarnings = warnings;
+      return;
+    }
+    await this.start();
+  }
+
+  confirmLoad(): Promise<void> {
+    this.pendingWarnings = null;
+    return this.start();
+  }
+
+  dismissWarnings(): void {
+    this.pendingWarnings = null;
+  }
+
+  /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
+  cancel(): void {
+    this.controller?.abort();
+  }
+
+  private async start(): Promise<void> {
     this.loading = true;
     this.error = null;
+    this.problem = null;
+    this.notStored = false;
     this.progress = null;
     this.loaded = null;
-    const startedAt = performance.now();
+    this.speed = 0;
+    this.controller = new AbortController();
+    const meter = new RateMeter();
+    const id = this.selected;
     try {
-      this.loaded = await client().load(this.selected, {
+      this.loaded = await client().load(id, {
         device: this.device === 'auto' ? undefined : this.device,
         dtype: this.dtype === 'auto' ? undefined : this.dtype,
+        signal: this.controller.signal,
         onProgress: (progress) => {
           this.progress = progress;
-          const seconds = (performance.now() - startedAt) / 1000;
-          this.speed = seconds > 0 ? progress.loaded_bytes / seconds : 0;
+          meter.add(performance.now(), progress.loaded_bytes);
+          this.speed = meter.bytesPerSecond;
         },
       });
     } catch (error) {
-      this.error = (error as ApiError).message;
+      const apiError = error as ApiError;
+      this.problem = problemOf(apiError);
+      this.error = apiError.message;
     } finally {
       this.loading = false;
+      this.controller = null;
     }
+    await libraryState.refresh();
+    if (this.loaded && !libraryState.cachedModel(id)?.dtypes.includes(this.loaded.dtype)) this.notStored = true;
   }
 }
 

@@ -1,39 +1,23 @@
-import type { ChatCompletionRequest } from '../../protocol/index.ts';
-
-export interface Params {
-  temperature: number;
-  top_p: number;
-  top_k: number;
-  max_tokens: number;
-  repetition_penalty: number;
-}
-
-export const DEFAULT_PARAMS: Params = {
-  temperature: 0.7,
-  top_p: 0.95,
-  top_k: 0,
-  max_tokens: 1024,
-  repetition_penalty: 1,
-};
+import {
+  DEFAULT_SAMPLING,
+  isDefaultSampling,
+  MAX_STOP_SEQUENCES,
+  restoreSampling,
+  samplingRequest,
+  type NumericParam,
+  type SamplingRequest,
+  type SamplingValues,
+} from '../sampling.ts';
 
 const STORAGE_KEY = 'deepseek-coder-web:params';
 
-function restore(): Params {
-  try {
-    const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') as Partial<Params>;
-    const merged = { ...DEFAULT_PARAMS };
-    for (const key of Object.keys(DEFAULT_PARAMS) as (keyof Params)[]) {
-      if (typeof saved[key] === 'number' && Number.isFinite(saved[key])) merged[key] = saved[key];
-    }
-    return merged;
-  } catch {
-    return { ...DEFAULT_PARAMS };
-  }
+function defaults(): SamplingValues {
+  return { ...DEFAULT_SAMPLING, stop: [] };
 }
 
 /** Sampling parameters for the playground; they persist across reloads. */
 class ParamsState {
-  values = $state<Params>(restore());
+  values = $state<SamplingValues>(restoreSampling(localStorage.getItem(STORAGE_KEY)));
 
   constructor() {
     $effect.root(() => {
@@ -42,13 +26,34 @@ class ParamsState {
   }
 
   reset(): void {
-    this.values = { ...DEFAULT_PARAMS };
+    this.values = defaults();
   }
 
-  /** The request fields for these values; top_k 0 means off, so it is left out. */
-  request(): Pick<ChatCompletionRequest, 'temperature' | 'top_p' | 'top_k' | 'max_tokens' | 'repetition_penalty'> {
-    const { top_k, ...rest } = this.values;
-    return top_k > 0 ? { ...rest, top_k } : rest;
+  resetOne(key: NumericParam | 'seed' | 'stop'): void {
+    if (key === 'stop') this.values.stop = [];
+    else if (key === 'seed') this.values.seed = null;
+    else this.values[key] = DEFAULT_SAMPLING[key];
+  }
+
+  /** Whether everything is at the playground's defaults, so "Reset all" has nothing to do. */
+  get isDefault(): boolean {
+    return isDefaultSampling(this.values);
+  }
+
+  /** Adds a stop sequence; false when it is empty, a duplicate, or there are already four. */
+  addStop(stop: string): boolean {
+    if (stop === '' || this.values.stop.includes(stop) || this.values.stop.length >= MAX_STOP_SEQUENCES) return false;
+    this.values.stop.push(stop);
+    return true;
+  }
+
+  removeStop(index: number): void {
+    this.values.stop.splice(index, 1);
+  }
+
+  /** The request fields for these values: only those that differ from the API's defaults. */
+  request(): SamplingRequest {
+    return samplingRequest(this.values);
   }
 }
 
