@@ -7,6 +7,7 @@
  * costs, not what a 1.3B model would do. Figures are medians over a few runs.
  */
 import type { GenerationParams } from '../src/protocol/types.ts';
+import { defaultGenerationParams } from '../src/protocol/validation.ts';
 import { chromium } from 'playwright-core';
 import { preview, build } from 'vite';
 import type { ChatCompletion, Device, Dtype } from '../src/protocol/index.ts';
@@ -44,20 +45,7 @@ function benchSampler(): void {
   const vocabulary = 32256;
   const random = createRandom(1);
   const logits = Float32Array.from({ length: vocabulary }, () => random.next() * 20 - 10);
-  const base: GenerationParams = {
-    temperature: 1,
-    topP: 1,
-    topK: 0,
-    minP: 0,
-    maxTokens: null,
-    frequencyPenalty: 0,
-    presencePenalty: 0,
-    repetitionPenalty: 1,
-    logitBias: new Map(),
-    stop: [],
-    seed: 1,
-    topLogprobs: null,
-  };
+  const base: GenerationParams = { ...defaultGenerationParams(), seed: 1 };
   const history = Array.from({ length: 512 }, (_, i) => i * 7);
   const cases: [string, typeof base][] = [
     ['greedy', { ...base, temperature: 0 }],

@@ -287,20 +287,40 @@ function validateMaxTokens(body: Body): number | null {
   return maxCompletionTokens ?? maxTokens ?? null;
 }
 
-function validateParams(body: Body, topLogprobs: number | null): GenerationParams {
+/** What a request that sets no sampling parameter runs with. */
+export function defaultGenerationParams(): GenerationParams {
   return {
-    temperature: optionalNumber(body, 'temperature', { min: 0, max: 2 }) ?? 1,
-    topP: optionalNumber(body, 'top_p', { min: 0, max: 1, minInclusive: false }) ?? 1,
-    topK: optionalNumber(body, 'top_k', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? 0,
-    minP: optionalNumber(body, 'min_p', { min: 0, max: 1 }) ?? 0,
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    minP: 0,
+    maxTokens: null,
+    frequencyPenalty: 0,
+    presencePenalty: 0,
+    repetitionPenalty: 1,
+    logitBias: new Map(),
+    stop: [],
+    seed: null,
+    topLogprobs: null,
+  };
+}
+
+function validateParams(body: Body, topLogprobs: number | null): GenerationParams {
+  const defaults = defaultGenerationParams();
+  return {
+    temperature: optionalNumber(body, 'temperature', { min: 0, max: 2 }) ?? defaults.temperature,
+    topP: optionalNumber(body, 'top_p', { min: 0, max: 1, minInclusive: false }) ?? defaults.topP,
+    topK: optionalNumber(body, 'top_k', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? defaults.topK,
+    minP: optionalNumber(body, 'min_p', { min: 0, max: 1 }) ?? defaults.minP,
     maxTokens: validateMaxTokens(body),
-    frequencyPenalty: optionalNumber(body, 'frequency_penalty', { min: -2, max: 2 }) ?? 0,
-    presencePenalty: optionalNumber(body, 'presence_penalty', { min: -2, max: 2 }) ?? 0,
+    frequencyPenalty: optionalNumber(body, 'frequency_penalty', { min: -2, max: 2 }) ?? defaults.frequencyPenalty,
+    presencePenalty: optionalNumber(body, 'presence_penalty', { min: -2, max: 2 }) ?? defaults.presencePenalty,
     repetitionPenalty:
-      optionalNumber(body, 'repetition_penalty', { min: 0, max: Number.MAX_SAFE_INTEGER, minInclusive: false }) ?? 1,
+      optionalNumber(body, 'repetition_penalty', { min: 0, max: Number.MAX_SAFE_INTEGER, minInclusive: false }) ??
+      defaults.repetitionPenalty,
     logitBias: validateLogitBias(body.logit_bias),
     stop: validateStop(body.stop),
-    seed: optionalNumber(body, 'seed', { min: 0, max: 2 ** 32 - 1, integer: true }) ?? null,
+    seed: optionalNumber(body, 'seed', { min: 0, max: 2 ** 32 - 1, integer: true }) ?? defaults.seed,
     topLogprobs,
   };
 }

@@ -1,3 +1,4 @@
+import { defaultGenerationParams } from '../../src/protocol/validation.ts';
 import { describe, expect, it } from 'vitest';
 import { argmax, createSampler, sampleFrom } from '../../workers/engine/sampling/sampler.ts';
 import { createRandom, normal, type RandomSource } from '../../workers/engine/sampling/random.ts';
@@ -24,21 +25,7 @@ const noRandom: RandomSource = {
 };
 
 function params(overrides: Partial<GenerationParams> = {}): GenerationParams {
-  return {
-    temperature: 1,
-    topP: 1,
-    topK: 0,
-    minP: 0,
-    maxTokens: null,
-    frequencyPenalty: 0,
-    presencePenalty: 0,
-    repetitionPenalty: 1,
-    logitBias: new Map(),
-    stop: [],
-    seed: null,
-    topLogprobs: null,
-    ...overrides,
-  };
+  return { ...defaultGenerationParams(), ...overrides };
 }
 
 function frequencies(draw: () => number, n: number, size: number): number[] {
