@@ -13,7 +13,8 @@ import type {
 } from './types.ts';
 
 const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
-const MAX_STOP_SEQUENCES = 4;
+export const MAX_STOP_SEQUENCES = 4;
+export const MAX_SEED = 2 ** 32 - 1;
 const MAX_CHOICES = 8;
 const MAX_TOP_LOGPROBS = 20;
 const MAX_TOOLS = 128;
@@ -320,7 +321,7 @@ function validateParams(body: Body, topLogprobs: number | null): GenerationParam
       defaults.repetitionPenalty,
     logitBias: validateLogitBias(body.logit_bias),
     stop: validateStop(body.stop),
-    seed: optionalNumber(body, 'seed', { min: 0, max: 2 ** 32 - 1, integer: true }) ?? defaults.seed,
+    seed: optionalNumber(body, 'seed', { min: 0, max: MAX_SEED, integer: true }) ?? defaults.seed,
     topLogprobs,
   };
 }

@@ -4,6 +4,8 @@
  * parameter panel, the requests and the "View code" snippets all agree.
  */
 
+import { MAX_SEED, MAX_STOP_SEQUENCES, defaultGenerationParams } from '../protocol/index.ts';
+
 export interface SamplingValues {
   temperature: number;
   top_p: number;
@@ -36,8 +38,7 @@ export interface NumericParamSpec {
   testid: string;
 }
 
-export const MAX_STOP_SEQUENCES = 4;
-export const MAX_SEED = 2 ** 32 - 1;
+export { MAX_SEED, MAX_STOP_SEQUENCES };
 
 /** What the playground starts with: tuned for code from a small model, not the API's neutral defaults. */
 export const DEFAULT_SAMPLING: Readonly<SamplingValues> = Object.freeze({
@@ -58,16 +59,17 @@ export const DEFAULT_SAMPLING: Readonly<SamplingValues> = Object.freeze({
  * "View code" dialog shows) carries only the fields that differ from these, so
  * it stays short and still means exactly what the playground sends.
  */
+const apiDefaults = defaultGenerationParams();
 export const API_DEFAULTS: Readonly<Omit<SamplingValues, 'max_tokens'>> = Object.freeze({
-  temperature: 1,
-  top_p: 1,
-  top_k: 0,
-  min_p: 0,
-  frequency_penalty: 0,
-  presence_penalty: 0,
-  repetition_penalty: 1,
-  seed: null,
-  stop: [],
+  temperature: apiDefaults.temperature,
+  top_p: apiDefaults.topP,
+  top_k: apiDefaults.topK,
+  min_p: apiDefaults.minP,
+  frequency_penalty: apiDefaults.frequencyPenalty,
+  presence_penalty: apiDefaults.presencePenalty,
+  repetition_penalty: apiDefaults.repetitionPenalty,
+  seed: apiDefaults.seed,
+  stop: apiDefaults.stop,
 });
 
 export const NUMERIC_PARAMS: readonly NumericParamSpec[] = [
