@@ -212,16 +212,20 @@ test('a download that fails on the network says so; Retry keeps the finished fil
   await expect(notice).toHaveAttribute('data-problem', 'network');
   await expect(notice).toContainText('files already downloaded stay cached');
   await expect(notice).toContainText('a retry fetches only the rest');
-  const kept = (await page.evaluate(() => window.deepseek.cache.list())).data.find((model) => model.id === INSTRUCT)!;
-  expect(kept.files.map((file) => file.path)).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', 'tokenizer_config.json']));
-
   await page.context().unroute('**/onnx/model_q4.onnx');
+  // Small files still in flight when the graph failed may land in the cache after this snapshot; they are then not fetched again either.
+  const kept = (await page.evaluate(() => window.deepseek.cache.list())).data.find((model) => model.id === INSTRUCT)!;
+  const keptPaths = kept.files.map((file) => file.path);
+  expect(keptPaths).toEqual(expect.arrayContaining(['config.json', 'tokenizer.json', 'tokenizer_config.json']));
+
   downloads.length = 0;
   await page.getByTestId('retry-load').click();
   await expect(page.getByTestId('running-on')).toHaveText('WASM · q4');
-  const keptPaths = new Set(kept.files.map((file) => file.path));
-  const missing = [...SUPPORT_FILES, 'onnx/model_q4.onnx'].filter((path) => !keptPaths.has(path)).sort();
-  expect(downloads.map((download) => download.path).sort()).toEqual(missing);
+  const fetched = downloads.map((download) => download.path);
+  expect(fetched).toContain('onnx/model_q4.onnx');
+  expect(new Set(fetched).size).toBe(fetched.length);
+  const notKept = [...SUPPORT_FILES, 'onnx/model_q4.onnx'].filter((path) => !keptPaths.includes(path));
+  expect(notKept).toEqual(expect.arrayContaining(fetched));
 });
 
 test('when storage is nearly full, Load warns first, and says when the browser could not keep the files', async ({ page, baseURL }) => {
