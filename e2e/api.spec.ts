@@ -89,6 +89,7 @@ test('max_tokens ends a stream with finish_reason length, and include_usage adds
     prompt_tokens: expect.any(Number),
     completion_tokens: 3,
     total_tokens: usageChunk.usage!.prompt_tokens + 3,
+    prompt_tokens_details: { cached_tokens: expect.any(Number) },
   });
 });
 

@@ -110,7 +110,10 @@ test.describe('with engine pages open', () => {
     expect(first.choices[0].delta).toEqual({ role: 'assistant', content: '' });
     const usageChunk = rest.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
-    expect(usageChunk.usage).toEqual(whole.usage);
+    const { prompt_tokens, completion_tokens, total_tokens } = whole.usage!;
+    expect(usageChunk.usage).toMatchObject({ prompt_tokens, completion_tokens, total_tokens });
+    // The same prompt again: all of it but the last token was still in the KV cache.
+    expect(whole.usage!.prompt_tokens_details).toEqual({ cached_tokens: prompt_tokens - 1 });
     const finishChunk = rest.at(-2)!;
     expect(finishChunk.choices[0].finish_reason).toBe(whole.choices[0].finish_reason);
     const deltas = rest.slice(0, -2);

@@ -61,6 +61,44 @@ test('WebGPU q4 and WASM q4 and q4f16 agree on greedy tokens', async ({ page }) 
   expect(answers[2]).toBe(answers[0]);
 });
 
+for (const [device, dtype] of [
+  ['webgpu', 'q4'],
+  ['wasm', 'q4f16'],
+] as const) {
+  test(`on ${device} ${dtype}, a request reuses the KV cache of the one before: a repeat is bit-identical, a follow-up answers as a fresh prefill would`, async ({ page }) => {
+    test.setTimeout(180_000);
+    await openApp(page);
+    await loadModel(page, device, dtype);
+    const runs = await page.evaluate(async (model) => {
+      const ask = async (messages: { role: 'user' | 'assistant'; content: string }[]) => {
+        const reply = await window.deepseek.chat.completions.create({ model, messages, temperature: 0, max_tokens: 3, logprobs: true, top_logprobs: 3 });
+        return {
+          content: reply.choices[0].message.content ?? '',
+          logprobs: reply.choices[0].logprobs?.content ?? null,
+          prompt: reply.usage.prompt_tokens,
+          cached: reply.usage.prompt_tokens_details?.cached_tokens ?? -1,
+        };
+      };
+      const question = { role: 'user' as const, content: 'Reverse a list in Python' };
+      const first = await ask([question]);
+      // The cache now runs past the prompt, into the answer: it is cut back (read back from the GPU on WebGPU).
+      const repeat = await ask([question]);
+      const followUp = [question, { role: 'assistant' as const, content: first.content }, { role: 'user' as const, content: 'Now in Go' }];
+      const extended = await ask(followUp);
+      await ask([{ role: 'user', content: 'Something else entirely' }]);
+      const recomputed = await ask(followUp);
+      return { first, repeat, extended, recomputed };
+    }, INSTRUCT);
+    expect(runs.repeat.content).toBe(runs.first.content);
+    // Bit for bit: the last prompt token runs alone whether or not the rest was cached.
+    expect(runs.repeat.logprobs).toEqual(runs.first.logprobs);
+    expect(runs.repeat.cached).toBe(runs.repeat.prompt - 1);
+    expect(runs.extended.cached).toBeGreaterThanOrEqual(runs.first.prompt);
+    expect(runs.recomputed.cached).toBeLessThan(runs.first.prompt);
+    expect(runs.extended.content).toBe(runs.recomputed.content);
+  });
+}
+
 test('first-step logits agree between Node CPU and browser WASM (q4)', async ({ page }) => {
   const prompt = 'def fibonacci(n):';
   const { engine, close } = await startEngine();

@@ -2,8 +2,10 @@
  * `npm run bench`: speed figures for the tiny models, side by side in one run.
  *   - the sampler's own cost per token over the full 32,256-entry vocabulary;
  *   - Node (onnxruntime-node CPU) per dtype;
- *   - Chromium: WASM and WebGPU per dtype, through window.deepseek.
- * Tiny random models measure the engine's overhead and the runtimes' fixed
+ *   - Chromium: WASM and WebGPU per dtype, through window.deepseek;
+ *   - a follow-up chat turn, with the KV cache of the turn before and without it.
+ * Each measured run starts with its own system prompt, so only the BOS token
+ * is found in the KV cache and prefill is measured cold. Tiny random models measure the engine's overhead and the runtimes' fixed
  * costs, not what a 1.3B model would do. Figures are medians over a few runs.
  */
 import type { GenerationParams } from '../src/protocol/types.ts';
@@ -16,7 +18,31 @@ import { createRandom } from '../workers/engine/sampling/random.ts';
 import { createSampler } from '../workers/engine/sampling/sampler.ts';
 
 const RUNS = 3;
-const PROMPT = [{ role: 'user' as const, content: 'Write a function that checks whether a number is prime.' }];
+const QUESTION = 'Write a function that checks whether a number is prime.';
+type Message = { role: 'system' | 'user' | 'assistant'; content: string };
+
+/** A prompt no earlier request began with, beyond the BOS token. */
+function coldPrompt(run: number): Message[] {
+  return [
+    { role: 'system', content: `Run ${run}. You are an AI programming assistant; answer questions about computer science.` },
+    { role: 'user', content: QUESTION },
+  ];
+}
+
+const EARLIER_CODE = Array.from({ length: 12 }, (_, i) => `def step_${i}(values):\n    return [value * ${i + 2} for value in values if value % ${i + 3}]\n`).join('\n');
+
+/**
+ * A chat's second turn: the first turn (a block of code and an answer) and a
+ * new question. `first` is the first turn's answer, as the app sends it back.
+ */
+function followUp(run: number, first: string): Message[] {
+  return [
+    ...coldPrompt(run).slice(0, 1),
+    { role: 'user', content: `Review this code:\n\n${EARLIER_CODE}` },
+    { role: 'assistant', content: first },
+    { role: 'user', content: 'Now add type hints.' },
+  ];
+}
 
 interface Row {
   runtime: string;
@@ -38,6 +64,44 @@ function summarize(runtime: string, completions: ChatCompletion[]): Row {
     prefillTps: median(completions.map((c) => c.timings.prefill_tokens_per_second)),
     decodeTps: median(completions.map((c) => c.timings.decode_tokens_per_second)),
     tokens: median(completions.map((c) => c.usage.completion_tokens)),
+  };
+}
+
+interface FollowUpRow {
+  runtime: string;
+  promptTokens: number;
+  cachedTokens: number;
+  reusedTtftMs: number;
+  coldTtftMs: number;
+}
+
+type ChatRunner = (messages: Message[], maxTokens: number) => Promise<ChatCompletion>;
+
+/**
+ * Time to first token of a chat's second turn, right after the first (its
+ * prefix is in the KV cache), and again after an unrelated request (only the
+ * BOS token is). Both runs produce the same prompt and the same first token.
+ */
+async function benchFollowUp(runtime: string, chat: ChatRunner): Promise<FollowUpRow> {
+  const reused: ChatCompletion[] = [];
+  const cold: ChatCompletion[] = [];
+  for (let run = 0; run <= RUNS; run++) {
+    const firstTurn = followUp(run, '').slice(0, 2);
+    const answer = (await chat(firstTurn, 48)).choices[0]?.message.content ?? '';
+    const withCache = await chat(followUp(run, answer), 1);
+    await chat(coldPrompt(1000 + run), 1);
+    const withoutCache = await chat(followUp(run, answer), 1);
+    // Run 0 warms the runtime up.
+    if (run === 0) continue;
+    reused.push(withCache);
+    cold.push(withoutCache);
+  }
+  return {
+    runtime,
+    promptTokens: median(reused.map((c) => c.usage.prompt_tokens)),
+    cachedTokens: median(reused.map((c) => c.usage.prompt_tokens_details?.cached_tokens ?? 0)),
+    reusedTtftMs: median(reused.map((c) => c.timings.time_to_first_token_ms)),
+    coldTtftMs: median(cold.map((c) => c.timings.time_to_first_token_ms)),
   };
 }
 
@@ -65,17 +129,22 @@ function benchSampler(): void {
   }
 }
 
-async function benchNode(): Promise<Row[]> {
+async function benchNode(followUps: FollowUpRow[]): Promise<Row[]> {
   const { engine, close } = await startEngine();
   const rows: Row[] = [];
   try {
     for (const dtype of ['fp32', 'q4', 'q4f16'] as const) {
       await engine.load(INSTRUCT, { device: 'cpu', dtype });
-      const request = { model: INSTRUCT, messages: PROMPT, temperature: 0, max_tokens: 32 };
-      await engine.chat(request);
+      const request = (run: number) => ({ model: INSTRUCT, messages: coldPrompt(run), temperature: 0, max_tokens: 32 });
+      await engine.chat(request(0));
       const completions: ChatCompletion[] = [];
-      for (let i = 0; i < RUNS; i++) completions.push(await engine.chat(request));
+      for (let i = 1; i <= RUNS; i++) completions.push(await engine.chat(request(i)));
       rows.push(summarize(`node cpu ${dtype}`, completions));
+      if (dtype === 'q4') {
+        followUps.push(
+          await benchFollowUp('node cpu q4', (messages, maxTokens) => engine.chat({ model: INSTRUCT, messages, temperature: 0, max_tokens: maxTokens })),
+        );
+      }
     }
   } finally {
     await close();
@@ -83,7 +152,7 @@ async function benchNode(): Promise<Row[]> {
   return rows;
 }
 
-async function benchBrowser(): Promise<Row[]> {
+async function benchBrowser(followUps: FollowUpRow[]): Promise<Row[]> {
   await build({ mode: 'test', logLevel: 'warn', build: { outDir: 'dist-test' } });
   const server = await preview({ mode: 'test', logLevel: 'warn', build: { outDir: 'dist-test' }, preview: { host: '127.0.0.1', port: 0 } });
   const url = server.resolvedUrls?.local[0];
@@ -107,17 +176,29 @@ async function benchBrowser(): Promise<Row[]> {
     ];
     for (const [device, dtype, maxTokens] of configurations) {
       const completions = await page.evaluate(
-        async ({ model, device, dtype, maxTokens, runs, messages }) => {
+        async ({ model, device, dtype, maxTokens, prompts }) => {
           await window.deepseek.load(model, { device, dtype });
-          const request = { model, messages, temperature: 0, max_tokens: maxTokens };
-          await window.deepseek.chat.completions.create(request);
           const results = [];
-          for (let i = 0; i < runs; i++) results.push(await window.deepseek.chat.completions.create(request));
+          for (const [run, messages] of prompts.entries()) {
+            const completion = await window.deepseek.chat.completions.create({ model, messages, temperature: 0, max_tokens: maxTokens });
+            // The first run warms the runtime up.
+            if (run > 0) results.push(completion);
+          }
           return results;
         },
-        { model: INSTRUCT, device, dtype, maxTokens, runs: device === 'webgpu' ? 1 : RUNS, messages: PROMPT },
+        { model: INSTRUCT, device, dtype, maxTokens, prompts: Array.from({ length: (device === 'webgpu' ? 1 : RUNS) + 1 }, (_, run) => coldPrompt(run)) },
       );
       rows.push(summarize(`chromium ${device} ${dtype}`, completions));
+      if (device === 'wasm' && dtype === 'q4') {
+        followUps.push(
+          await benchFollowUp('chromium wasm q4', (messages, maxTokens) =>
+            page.evaluate(
+              ({ model, messages, maxTokens }) => window.deepseek.chat.completions.create({ model, messages, temperature: 0, max_tokens: maxTokens }),
+              { model: INSTRUCT, messages, maxTokens },
+            ),
+          ),
+        );
+      }
     }
     const report = await page.evaluate(() => window.deepseek.device());
     console.log(`\nChromium: WebGPU adapter ${report.adapter ?? 'none'}, shader-f16 ${report.shader_f16}, WASM threads ${report.wasm_threads}`);
@@ -129,14 +210,24 @@ async function benchBrowser(): Promise<Row[]> {
 }
 
 benchSampler();
-const rows = [...(await benchNode()), ...(await benchBrowser())];
-console.log(`\nTiny instruct model, greedy, prompt "${PROMPT[0].content}" (medians of ${RUNS} runs; WebGPU: 1 run)`);
+const followUps: FollowUpRow[] = [];
+const rows = [...(await benchNode(followUps)), ...(await benchBrowser(followUps))];
+console.log(`\nTiny instruct model, greedy, prompt "${QUESTION}", cold prefill (medians of ${RUNS} runs; WebGPU: 1 run)`);
 console.log(
   `  ${'runtime'.padEnd(24)} ${'first token'.padStart(12)} ${'prefill'.padStart(14)} ${'decode'.padStart(12)} ${'tokens'.padStart(7)}`,
 );
 for (const row of rows) {
   console.log(
     `  ${row.runtime.padEnd(24)} ${`${row.ttftMs.toFixed(0)} ms`.padStart(12)} ${`${row.prefillTps.toFixed(0)} tok/s`.padStart(14)} ${`${row.decodeTps.toFixed(1)} tok/s`.padStart(12)} ${String(row.tokens).padStart(7)}`,
+  );
+}
+console.log(`\nA chat's second turn: first token with the first turn's KV cache, and without (medians of ${RUNS} runs)`);
+console.log(
+  `  ${'runtime'.padEnd(24)} ${'prompt'.padStart(8)} ${'cached'.padStart(8)} ${'with cache'.padStart(12)} ${'without'.padStart(10)} ${'speed-up'.padStart(9)}`,
+);
+for (const row of followUps) {
+  console.log(
+    `  ${row.runtime.padEnd(24)} ${String(row.promptTokens).padStart(8)} ${String(row.cachedTokens).padStart(8)} ${`${row.reusedTtftMs.toFixed(1)} ms`.padStart(12)} ${`${row.coldTtftMs.toFixed(1)} ms`.padStart(10)} ${`${(row.coldTtftMs / row.reusedTtftMs).toFixed(1)}×`.padStart(9)}`,
   );
 }
 process.exit(0);

@@ -152,6 +152,12 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /**
+   * As in OpenAI's usage: `cached_tokens` is how much of the prompt the engine's
+   * KV cache already held (from the previous request), so prefill skipped it.
+   * Always present in our responses; optional because older exports lack it.
+   */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 /**
@@ -161,6 +167,7 @@ export interface Usage {
 export interface Timings {
   /** Milliseconds from request start (after queueing) to the first generated token. */
   time_to_first_token_ms: number;
+  /** Over the prompt tokens actually computed: those found in the KV cache (`usage.prompt_tokens_details.cached_tokens`) are left out. */
   prefill_tokens_per_second: number;
   decode_tokens_per_second: number;
 }

@@ -71,9 +71,17 @@ const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, float16: 2 };
 /** transformers.js's own fetch, captured before any load replaces `env.fetch`. */
 const RUNTIME_FETCH: Fetch = env.fetch;
 
+export interface Prefill {
+  /** Next-token logits after the whole prompt. */
+  logits: Float32Array;
+  /** Leading prompt tokens whose keys and values were already cached, so were not computed again. */
+  reusedTokens: number;
+}
+
 export class CausalLM {
   private cache: DynamicCache | null = null;
-  private cachedLength = 0;
+  /** The tokens whose keys and values the cache holds, in order. */
+  private cachedIds: number[] = [];
   private tokenTableInstance: TokenTable | null = null;
   private vocabularyInstance: Map<string, number> | null = null;
 
@@ -211,7 +219,26 @@ export class CausalLM {
   async reset(): Promise<void> {
     await this.cache?.dispose();
     this.cache = null;
-    this.cachedLength = 0;
+    this.cachedIds = [];
+  }
+
+  /**
+   * Starts a sequence at `ids`, reusing the cache for the longest prefix it
+   * shares with what the cache holds: a chat's earlier turns, or the prompt
+   * again for the next of `n` choices.
+   *
+   * The last prompt token always runs in a pass of its own, cached prefix or
+   * not. Kernels for one row and for many round differently, so this keeps a
+   * repeated request, and each of `n` choices, on exactly the arithmetic of a
+   * cold run: the same seed then gives the same tokens whatever ran before.
+   */
+  async prefill(ids: number[], checkpoint: () => void = () => {}): Promise<Prefill> {
+    const reusedTokens = Math.max(0, Math.min(sharedPrefixLength(this.cachedIds, ids), ids.length - 1));
+    if (reusedTokens === 0) await this.reset();
+    else if (reusedTokens < this.cachedIds.length) await this.truncateCache(reusedTokens);
+    await this.forward(ids.slice(reusedTokens, -1), checkpoint);
+    checkpoint();
+    return { logits: await this.forward(ids.slice(-1)), reusedTokens };
   }
 
   /**
@@ -227,8 +254,28 @@ export class CausalLM {
     return logits;
   }
 
+  /**
+   * Keeps the first `length` positions of every cached key and value. Tensors
+   * on the GPU are read back and sliced here; ORT uploads them again on the
+   * next pass, which still costs far less than recomputing the prefix.
+   */
+  private async truncateCache(length: number): Promise<void> {
+    const cache = this.cache;
+    if (!cache) return;
+    const kept: Record<string, Tensor> = {};
+    for (const [name, tensor] of Object.entries(cache) as [string, Tensor][]) {
+      const [batch, heads, sequence, headDim] = tensor.dims;
+      const data = tensor.location === 'gpu-buffer' ? await tensor.ort_tensor.getData() : tensor.data;
+      const sliced = keepLeadingPositions(data as KvData, heads * batch, sequence, headDim, length);
+      kept[name] = new Tensor(tensor.type as 'float32', sliced as Float32Array, [batch, heads, length, headDim]);
+    }
+    await cache.dispose();
+    this.cache = new DynamicCache(kept);
+    this.cachedIds = this.cachedIds.slice(0, length);
+  }
+
   private async forwardChunk(ids: number[]): Promise<Float32Array> {
-    const past = this.cachedLength;
+    const past = this.cachedIds.length;
     const total = past + ids.length;
     const outputs = (await this.model.forward({
       input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
@@ -243,7 +290,7 @@ export class CausalLM {
     }
     if (this.cache) this.cache.update(presents);
     else this.cache = new DynamicCache(presents);
-    this.cachedLength = total;
+    this.cachedIds.push(...ids);
 
     const logits = outputs.logits;
     const vocab = logits.dims[2];
@@ -257,4 +304,23 @@ export class CausalLM {
     await this.reset();
     await this.model.dispose();
   }
+}
+
+type KvData = Float32Array | Uint16Array;
+
+function sharedPrefixLength(a: readonly number[], b: readonly number[]): number {
+  const limit = Math.min(a.length, b.length);
+  let length = 0;
+  while (length < limit && a[length] === b[length]) length += 1;
+  return length;
+}
+
+/** Slices a [rows, sequence, headDim] block (rows = batch × heads) down to its first `length` positions. */
+export function keepLeadingPositions<T extends KvData>(data: T, rows: number, sequence: number, headDim: number, length: number): T {
+  const kept = new (data.constructor as new (size: number) => T)(rows * length * headDim);
+  for (let row = 0; row < rows; row++) {
+    const from = row * sequence * headDim;
+    kept.set(data.subarray(from, from + length * headDim), row * length * headDim);
+  }
+  return kept;
 }

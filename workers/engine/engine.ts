@@ -321,15 +321,25 @@ export class Engine {
   /**
    * Runs `n` choices one after another on one prompt. Each gets its own seed:
    * the request's seed plus its index, so a seeded request is reproducible as a whole.
+   * Each choice after the first reuses the prompt's KV cache.
    */
   private async runChoices(
     lm: CausalLM,
-    args: { promptIds: number[]; params: GenerationParams; n: number; maxNewTokens: number; constrained: ConstrainedOutput | null },
+    args: {
+      promptIds: number[];
+      params: GenerationParams;
+      n: number;
+      maxNewTokens: number;
+      constrained: ConstrainedOutput | null;
+      /** When the request's turn in the queue began. */
+      startedAt: number;
+    },
     signal: AbortSignal | undefined,
     sinkFor: (index: number) => ChoiceSink,
-  ): Promise<number> {
+  ): Promise<Usage> {
     const baseSeed = args.params.seed;
     let completionTokens = 0;
+    let cachedTokens = 0;
     for (let index = 0; index < args.n; index++) {
       const sink = sinkFor(index);
       const result = await generate(lm, {
@@ -337,14 +347,23 @@ export class Engine {
         params: args.params,
         seed: baseSeed === null ? freshSeed() : (baseSeed + index) >>> 0,
         maxNewTokens: args.maxNewTokens,
+        startedAt: index === 0 ? args.startedAt : undefined,
         signal,
         constrained: args.constrained,
         onText: (text, logprobs) => sink.onText(text, logprobs),
       });
       completionTokens += result.completionTokens;
+      // The prompt counts once however many choices share it; later choices always find it cached.
+      if (index === 0) cachedTokens = result.cachedPromptTokens;
       sink.onFinish(result);
     }
-    return completionTokens;
+    const promptTokens = args.promptIds.length;
+    return {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: cachedTokens },
+    };
   }
 
   private chatLogprobs(lm: CausalLM, entries: TokenLogprobs[]): TokenLogprob[] {
@@ -368,6 +387,7 @@ export class Engine {
   async chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
     const request = validateChatRequest(body, this.loadedInfo?.id ?? null);
     return this.queue.run(signal, async () => {
+      const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       if (!lm.hasChatTemplate) {
         throw invalidRequest(
@@ -389,9 +409,9 @@ export class Engine {
         onChunk?.(chunk);
       };
       const wantLogprobs = request.params.topLogprobs !== null;
-      const completionTokens = await this.runChoices(
+      const usage = await this.runChoices(
         lm,
-        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained },
+        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained, startedAt },
         signal,
         (index) => {
           emit(roleChunk(context, index));
@@ -413,7 +433,6 @@ export class Engine {
           };
         },
       );
-      const usage = usageOf(promptIds.length, completionTokens);
       if (request.includeUsage) emit(usageChunk(context, usage));
       return assembleChatCompletion(chunks, usage);
     });
@@ -426,6 +445,7 @@ export class Engine {
   async complete(body: unknown, onChunk?: CompletionChunkListener, signal?: AbortSignal): Promise<Completion> {
     const request = validateCompletionRequest(body, this.loadedInfo?.id ?? null);
     return this.queue.run(signal, async () => {
+      const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       this.checkLogitBias(request.params, lm);
       const promptIds = request.suffix === null ? lm.encodePrompt(request.prompt) : this.fimIds(lm, request.prompt, request.suffix);
@@ -438,9 +458,9 @@ export class Engine {
         onChunk?.(chunk);
       };
       const topCount = request.params.topLogprobs;
-      const completionTokens = await this.runChoices(
+      const usage = await this.runChoices(
         lm,
-        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained: null },
+        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained: null, startedAt },
         signal,
         (index) => {
           const offsets = new TextOffsets();
@@ -457,7 +477,6 @@ export class Engine {
           };
         },
       );
-      const usage = usageOf(promptIds.length, completionTokens);
       if (request.includeUsage) emit(completionUsageChunk(context, usage));
       return assembleCompletion(chunks, usage);
     });
@@ -523,10 +542,6 @@ class TextOffsets {
     this.length += this.decoder.decode(Uint8Array.from(bytes), { stream: true }).length;
     return offset;
   }
-}
-
-function usageOf(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
 
 function emptyLegacyLogprobs(): CompletionLogprobs {

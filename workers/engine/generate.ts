@@ -23,6 +23,8 @@ export interface ConstrainedOutput {
 export interface GenerationResult {
   finishReason: FinishReason;
   completionTokens: number;
+  /** Leading prompt tokens the KV cache already held, so prefill skipped them. */
+  cachedPromptTokens: number;
   timings: Timings;
   /** The constrained text a tool call produced, or null when there was none. */
   captured: string | null;
@@ -34,6 +36,12 @@ export interface GenerationArgs {
   /** The seed this choice samples with (already resolved from the request's seed or drawn fresh). */
   seed: number;
   maxNewTokens: number;
+  /**
+   * `performance.now()` when the request's turn began, before tokenizing and
+   * compiling any grammar: time to first token counts from here. Defaults to
+   * the start of prefill (later choices of `n`).
+   */
+  startedAt?: number;
   signal?: AbortSignal;
   constrained?: ConstrainedOutput | null;
   /**
@@ -67,7 +75,7 @@ function perSecond(count: number, milliseconds: number): number {
 }
 
 /**
- * The decode loop: prefill, then mask → shape → sample → stop checks →
+ * The decode loop: prefill (reusing whatever prefix the KV cache shares with the prompt), then mask → shape → sample → stop checks →
  * detokenize → forward, one token at a time. Before each token the loop yields
  * to the event loop and checks the abort signal, so an abort stops generation
  * within one token.
@@ -79,9 +87,10 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   };
   await yieldToEventLoop();
   checkpoint();
-  const start = performance.now();
-  await lm.reset();
-  let logits = await lm.forward(promptIds, checkpoint);
+  const prefillStart = performance.now();
+  const start = args.startedAt ?? prefillStart;
+  const prefill = await lm.prefill(promptIds, checkpoint);
+  let logits = prefill.logits;
   const prefillEnd = performance.now();
 
   const sampler = createSampler(params, lm.vocabularyLimit, createRandom(args.seed), promptIds.length);
@@ -151,10 +160,11 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   return {
     finishReason,
     completionTokens,
+    cachedPromptTokens: prefill.reusedTokens,
     captured,
     timings: {
       time_to_first_token_ms: Math.round((firstTokenAt - start) * 100) / 100,
-      prefill_tokens_per_second: perSecond(promptIds.length, prefillEnd - start),
+      prefill_tokens_per_second: perSecond(promptIds.length - prefill.reusedTokens, prefillEnd - prefillStart),
       decode_tokens_per_second: perSecond(completionTokens - 1, end - firstTokenAt),
     },
   };

@@ -135,14 +135,22 @@ function readTimings(value: unknown, path: string): Timings {
   return timings;
 }
 
+function count(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(`${path} must be an integer ≥ 0.`, path);
+  return value;
+}
+
 function readUsage(value: unknown, path: string): Usage {
   if (!isObject(value)) fail(`${path} must be an object.`, path);
-  onlyKeys(value, USAGE_KEYS, path);
+  onlyKeys(value, [...USAGE_KEYS, 'prompt_tokens_details'], path);
   const usage = {} as Usage;
-  for (const key of USAGE_KEYS) {
-    const count = value[key];
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) fail(`${path}.${key} must be an integer ≥ 0.`, `${path}.${key}`);
-    usage[key] = count;
+  for (const key of USAGE_KEYS) usage[key] = count(value[key], `${path}.${key}`);
+  const details = value.prompt_tokens_details;
+  if (details !== undefined) {
+    const detailsPath = `${path}.prompt_tokens_details`;
+    if (!isObject(details)) fail(`${detailsPath} must be an object.`, detailsPath);
+    onlyKeys(details, ['cached_tokens'], detailsPath);
+    usage.prompt_tokens_details = { cached_tokens: count(details.cached_tokens, `${detailsPath}.cached_tokens`) };
   }
   return usage;
 }
