@@ -87,6 +87,22 @@ test('the library shows each test model’s download size per dtype, from the mi
   await expect(page.getByTestId('dtype-select').locator('option[value="q4"]')).toHaveText(`q4 · ${formatBytes(q4)}`);
 });
 
+test('models listed after the library opened get their sizes too (a slow engine start)', async ({ page }) => {
+  let releaseWorker!: () => void;
+  const workerHeld = new Promise<void>((resolve) => (releaseWorker = resolve));
+  await page.route('**/assets/engine.worker*', async (route) => {
+    await workerHeld;
+    await route.continue();
+  });
+  await openApp(page);
+  await page.getByTestId('library-toggle').click();
+  // The engine has not started, so nothing is listed yet.
+  await expect(page.getByTestId('model-card')).toHaveCount(0);
+  releaseWorker();
+  const q4 = card(page, INSTRUCT).locator('[data-testid="dtype-size"][data-dtype="q4"]');
+  await expect(q4).toContainText(formatBytes(SUPPORT_FILES.reduce((sum, path) => sum + fixtureBytes(INSTRUCT, path), 0) + fixtureBytes(INSTRUCT, 'onnx/model_q4.onnx')));
+});
+
 test('a load marks the model cached; deleting it empties the cache and the next load downloads again', async ({ page }) => {
   const downloads = watchDownloads(page.context());
   await openApp(page);

@@ -82,10 +82,6 @@ class LibraryState {
     return this.sizes[id];
   }
 
-  lookupAll(): Promise<SizesLookup[]> {
-    return Promise.all(this.ids.map((id) => this.lookup(id)));
-  }
-
   /** Deletes a model's cached files and refreshes what depends on them. */
   async remove(id: string): Promise<void> {
     this.deleting = id;
