@@ -212,3 +212,27 @@ test('models.list returns the catalog in OpenAI shape, saying what is loaded and
   const retrieved = await page.evaluate((id) => window.deepseek.models.retrieve(id), INSTRUCT);
   expect(retrieved).toEqual(instruct);
 });
+
+test('an invalid request rejects the promise create() returns; create() itself never throws', async ({ page }) => {
+  const outcomes = await page.evaluate(async (model) => {
+    const settle = (start: () => Promise<unknown>) => {
+      let promise: Promise<unknown>;
+      try {
+        promise = start();
+      } catch {
+        return Promise.resolve('threw at the call');
+      }
+      return promise.then(
+        () => 'resolved',
+        (error: { status: number; error: { param: string } }) => `${error.status} ${error.error.param}`,
+      );
+    };
+    return Promise.all([
+      settle(() => window.deepseek.chat.completions.create({ model, messages: [], stream: true })),
+      settle(() => window.deepseek.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], temperature: 3 })),
+      settle(() => window.deepseek.completions.create({ model, prompt: 'x', top_p: 0 })),
+      settle(() => window.deepseek.completions.create({ model: 'nobody/nothing', prompt: 'x', stream: true })),
+    ]);
+  }, INSTRUCT);
+  expect(outcomes).toEqual(['400 messages', '400 temperature', '400 top_p', '404 model']);
+});

@@ -130,13 +130,13 @@ export class DeepSeekClient {
     return this.loadedModel;
   }
 
-
   async unload(): Promise<void> {
     this.loadedModel = null;
     await call(() => this.engine.unload());
   }
 
-  private createChatCompletion(
+  // Async, so that an invalid request rejects the returned promise rather than throwing at the call, as OpenAI's SDK does.
+  private async createChatCompletion(
     body: ChatCompletionRequest,
     options: RequestOptions = {},
   ): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
@@ -146,7 +146,7 @@ export class DeepSeekClient {
     );
   }
 
-  private createCompletion(body: CompletionRequest, options: RequestOptions = {}): Promise<Completion | AsyncIterable<Completion>> {
+  private async createCompletion(body: CompletionRequest, options: RequestOptions = {}): Promise<Completion | AsyncIterable<Completion>> {
     const request = validateCompletionRequest(body, this.loadedModel?.id ?? null);
     return this.send<Completion, Completion>(request.stream, options, (requestId, deliver) =>
       this.engine.complete(body, requestId, deliver && Comlink.proxy(deliver)),
