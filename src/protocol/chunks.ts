@@ -20,14 +20,16 @@ export interface ChunkContext {
   id: string;
   created: number;
   model: string;
+  /** stream_options.include_usage: as in OpenAI's streams, every chunk then has `usage`, null until the last. */
+  includeUsage: boolean;
 }
 
-export function newChunkContext(model: string, prefix: 'chatcmpl' | 'cmpl' = 'chatcmpl'): ChunkContext {
-  return { id: `${prefix}-${crypto.randomUUID().replaceAll('-', '')}`, created: Math.floor(Date.now() / 1000), model };
+export function newChunkContext(model: string, prefix: 'chatcmpl' | 'cmpl' = 'chatcmpl', includeUsage = false): ChunkContext {
+  return { id: `${prefix}-${crypto.randomUUID().replaceAll('-', '')}`, created: Math.floor(Date.now() / 1000), model, includeUsage };
 }
 
 function chatChunk(context: ChunkContext, choices: ChatCompletionChunk['choices']): ChatCompletionChunk {
-  return {
+  const chunk: ChatCompletionChunk = {
     id: context.id,
     object: 'chat.completion.chunk',
     created: context.created,
@@ -35,6 +37,8 @@ function chatChunk(context: ChunkContext, choices: ChatCompletionChunk['choices'
     system_fingerprint: SYSTEM_FINGERPRINT,
     choices,
   };
+  if (context.includeUsage) chunk.usage = null;
+  return chunk;
 }
 
 /** The first chunk of every choice: the assistant role, no content yet. */
@@ -156,6 +160,7 @@ export function textChunk(
     system_fingerprint: SYSTEM_FINGERPRINT,
     choices: [choice],
   };
+  if (context.includeUsage) chunk.usage = null;
   if (timings) chunk.timings = timings;
   return chunk;
 }

@@ -128,6 +128,14 @@ describe('logit_bias and penalties', () => {
     expect(completion.choices[0].message.content).toBe(tokenizer.decode(new Array(6).fill(forced)));
   });
 
+  it('a character cut off by max_tokens ends the text as U+FFFD, with its token and bytes in logprobs', async () => {
+    // 156 is the byte-level token for the lone byte 0xE2, the first of a 3-byte character.
+    const completion = await engine.chat(chat({ temperature: 0, max_tokens: 1, logprobs: true, logit_bias: { 156: 100 } }));
+    expect(completion.choices[0].finish_reason).toBe('length');
+    expect(completion.choices[0].message.content).toBe('\uFFFD');
+    expect(completion.choices[0].logprobs?.content?.map((entry) => entry.bytes)).toEqual([[0xe2]]);
+  });
+
   it('a −100 bias bans the greedy choice', async () => {
     const plain = await engine.chat(chat({ temperature: 0, max_tokens: 1, logprobs: true }));
     const first = plain.choices[0].logprobs?.content?.[0];

@@ -36,8 +36,8 @@ import type {
   Usage,
 } from '../../src/protocol/types.ts';
 
-const context: ChunkContext = { id: 'chatcmpl-0123456789abcdef', created: 1_700_000_000, model: 'deepseek-coder' };
-const cmplContext: ChunkContext = { id: 'cmpl-0123456789abcdef', created: 1_700_000_001, model: 'deepseek-coder-base' };
+const context: ChunkContext = { id: 'chatcmpl-0123456789abcdef', created: 1_700_000_000, model: 'deepseek-coder', includeUsage: false };
+const cmplContext: ChunkContext = { id: 'cmpl-0123456789abcdef', created: 1_700_000_001, model: 'deepseek-coder-base', includeUsage: false };
 const timings: Timings = { time_to_first_token_ms: 120, prefill_tokens_per_second: 400.5, decode_tokens_per_second: 21.25 };
 const timingsOf = (ms: number): Timings => ({ ...timings, time_to_first_token_ms: ms });
 const usage: Usage = { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 };
@@ -153,6 +153,15 @@ describe('chat chunk builders', () => {
     expect(usageChunk(context, usage)).toStrictEqual({ ...header, choices: [], usage });
   });
 
+  it('with include_usage every other chunk carries usage: null, as OpenAI streams do', () => {
+    const withUsage = { ...context, includeUsage: true };
+    for (const chunk of [roleChunk(withUsage), contentChunk(withUsage, 'x'), toolCallChunk(withUsage, [CALL]), finishChunk(withUsage, 'stop', timings)]) {
+      expect(chunk.usage).toBeNull();
+    }
+    expect(usageChunk(withUsage, usage).usage).toStrictEqual(usage);
+    expect(assembleChatCompletion([roleChunk(withUsage), contentChunk(withUsage, 'x'), finishChunk(withUsage, 'stop', timings)], usage).usage).toStrictEqual(usage);
+  });
+
   it('every chunk has exactly OpenAI’s keys (plus timings on the finishing chunk)', () => {
     const base = ['choices', 'created', 'id', 'model', 'object', 'system_fingerprint'];
     const choiceKeys = ['delta', 'finish_reason', 'index', 'logprobs'];
@@ -233,7 +242,7 @@ describe('assembleChatCompletion', () => {
   });
 
   it('takes id, created and model from the first chunk', () => {
-    const other: ChunkContext = { id: 'chatcmpl-other', created: 5, model: 'x' };
+    const other: ChunkContext = { id: 'chatcmpl-other', created: 5, model: 'x', includeUsage: false };
     const completion = assembleChatCompletion([roleChunk(context), finishChunk(other, 'stop', timings)], usage);
     expect(completion.id).toBe(context.id);
     expect(completion.created).toBe(context.created);
@@ -405,6 +414,13 @@ describe('completion chunk builders', () => {
   it('completionUsageChunk has no choices and the usage', () => {
     expect(completionUsageChunk(cmplContext, usage)).toStrictEqual({ ...cmplHeader, choices: [], usage });
   });
+
+  it('with include_usage every text chunk carries usage: null until the usage chunk', () => {
+    const withUsage = { ...cmplContext, includeUsage: true };
+    const choice = { index: 0, text: 'x', logprobs: null, finish_reason: null };
+    expect(textChunk(withUsage, choice)).toStrictEqual({ ...cmplHeader, choices: [choice], usage: null });
+    expect(completionUsageChunk(withUsage, usage).usage).toStrictEqual(usage);
+  });
 });
 
 describe('assembleCompletion', () => {
@@ -474,7 +490,7 @@ describe('assembleCompletion', () => {
   });
 
   it('takes id, created and model from the first chunk and usage from the argument', () => {
-    const other: ChunkContext = { id: 'cmpl-other', created: 1, model: 'other' };
+    const other: ChunkContext = { id: 'cmpl-other', created: 1, model: 'other', includeUsage: false };
     const completion = assembleCompletion(
       [
         textChunk(cmplContext, { index: 0, text: 'x', logprobs: null, finish_reason: null }),

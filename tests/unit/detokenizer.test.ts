@@ -49,6 +49,27 @@ describe('StreamingDetokenizer', () => {
     expect(pushAll(new StreamingDetokenizer(tokenizer), ids)).toEqual(['', '', '€']);
   });
 
+  it('flush gives a character cut off by the end of generation as U+FFFD, as decoding the whole answer does', () => {
+    const tokenizer = new ByteTokenizer();
+    const a = tokenizer.add('a');
+    const e1 = tokenizer.add([0xe2]);
+    const e2 = tokenizer.add([0x82]);
+    const detokenizer = new StreamingDetokenizer(tokenizer);
+    const emitted = pushAll(detokenizer, [a, e1, e2]);
+    expect(emitted).toEqual(['a', '', '']);
+    const tail = detokenizer.flush();
+    expect(emitted.join('') + tail).toBe(tokenizer.decode([a, e1, e2]));
+    expect(tail).toBe('\uFFFD');
+    expect(detokenizer.flush()).toBe('');
+  });
+
+  it('flush gives nothing when every token was emitted', () => {
+    const tokenizer = new ByteTokenizer();
+    const detokenizer = new StreamingDetokenizer(tokenizer);
+    pushAll(detokenizer, [tokenizer.add('x'), tokenizer.add('€')]);
+    expect(detokenizer.flush()).toBe('');
+  });
+
   it('emits text around a split character in the right places', () => {
     const tokenizer = new ByteTokenizer();
     const a = tokenizer.add('a');

@@ -27,4 +27,16 @@ export class StreamingDetokenizer {
     this.readOffset = this.tokens.length;
     return fullText.slice(prefixText.length);
   }
+
+  /**
+   * The text still held back when generation ends: a character the model never
+   * finished, as U+FFFD (what decoding the whole answer gives). Empty when
+   * everything was emitted.
+   */
+  flush(): string {
+    const prefixText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset, this.readOffset));
+    const fullText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset));
+    this.prefixOffset = this.readOffset = this.tokens.length;
+    return fullText.length > prefixText.length ? fullText.slice(prefixText.length) : '';
+  }
 }

@@ -402,7 +402,7 @@ export class Engine {
       const promptIds = lm.chatPromptIds(templateMessages(request.messages, request.tools), forcedCall ? TOOL_CALL_OPEN : '');
       const maxNewTokens = this.room(info, promptIds.length, request.params, 'messages');
 
-      const context = newChunkContext(request.model);
+      const context = newChunkContext(request.model, 'chatcmpl', request.includeUsage);
       const chunks: ChatCompletionChunk[] = [];
       const emit = (chunk: ChatCompletionChunk) => {
         chunks.push(chunk);
@@ -451,7 +451,7 @@ export class Engine {
       const promptIds = request.suffix === null ? lm.encodePrompt(request.prompt) : this.fimIds(lm, request.prompt, request.suffix);
       const maxNewTokens = this.room(info, promptIds.length, request.params, 'prompt');
 
-      const context = newChunkContext(request.model, 'cmpl');
+      const context = newChunkContext(request.model, 'cmpl', request.includeUsage);
       const chunks: Completion[] = [];
       const emit = (chunk: Completion) => {
         chunks.push(chunk);

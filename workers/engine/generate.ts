@@ -105,6 +105,7 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   let completionTokens = 0;
   let firstTokenAt = 0;
   let finishReason: FinishReason = 'length';
+  let stoppedByString = false;
   const emit = (text: string) => {
     if (!text) return;
     onText(text, pendingLogprobs);
@@ -144,6 +145,7 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
           }
         } else if (match.stopped) {
           finishReason = 'stop';
+          stoppedByString = true;
           break;
         }
       }
@@ -152,6 +154,16 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
     }
   } finally {
     constraint?.dispose();
+  }
+  if (!stoppedByString) {
+    // A character cut off by EOS or max_tokens still ends the text, as U+FFFD, with its tokens' logprobs.
+    const tail = detokenizer.flush();
+    if (captured !== null) captured += tail;
+    else {
+      const match = stopMatcher.push(tail);
+      emit(match.text);
+      if (match.stopped) finishReason = 'stop';
+    }
   }
   // Held-back text that never became a stop string is real output. After a stop match nothing is held.
   emit(stopMatcher.flush());
