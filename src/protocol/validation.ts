@@ -275,8 +275,9 @@ function validateLogitBias(value: unknown): Map<number, number> {
   return bias;
 }
 
-function validateMaxTokens(body: Body): number | null {
-  const rule = { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true };
+/** `minimum` is 0 only for completions with `echo`, where max_tokens 0 scores a prompt without generating. */
+function validateMaxTokens(body: Body, minimum: 0 | 1): number | null {
+  const rule = { min: minimum, max: Number.MAX_SAFE_INTEGER, integer: true };
   const maxTokens = optionalNumber(body, 'max_tokens', rule);
   const maxCompletionTokens = optionalNumber(body, 'max_completion_tokens', rule);
   if (maxTokens !== undefined && maxCompletionTokens !== undefined && maxTokens !== maxCompletionTokens) {
@@ -306,14 +307,14 @@ export function defaultGenerationParams(): GenerationParams {
   };
 }
 
-function validateParams(body: Body, topLogprobs: number | null): GenerationParams {
+function validateParams(body: Body, topLogprobs: number | null, maxTokensMinimum: 0 | 1 = 1): GenerationParams {
   const defaults = defaultGenerationParams();
   return {
     temperature: optionalNumber(body, 'temperature', { min: 0, max: 2 }) ?? defaults.temperature,
     topP: optionalNumber(body, 'top_p', { min: 0, max: 1, minInclusive: false }) ?? defaults.topP,
     topK: optionalNumber(body, 'top_k', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? defaults.topK,
     minP: optionalNumber(body, 'min_p', { min: 0, max: 1 }) ?? defaults.minP,
-    maxTokens: validateMaxTokens(body),
+    maxTokens: validateMaxTokens(body, maxTokensMinimum),
     frequencyPenalty: optionalNumber(body, 'frequency_penalty', { min: -2, max: 2 }) ?? defaults.frequencyPenalty,
     presencePenalty: optionalNumber(body, 'presence_penalty', { min: -2, max: 2 }) ?? defaults.presencePenalty,
     repetitionPenalty:
@@ -513,7 +514,7 @@ export function validateCompletionRequest(input: unknown, loadedModel: string | 
     throw invalidRequest("'echo' cannot be used with 'suffix': a fill-in-the-middle answer is not a continuation of the prompt.", 'echo');
   }
   const topLogprobs = optionalNumber(body, 'logprobs', { min: 0, max: MAX_TOP_LOGPROBS, integer: true }) ?? null;
-  const params = validateParams(body, topLogprobs);
+  const params = validateParams(body, topLogprobs, echo ? 0 : 1);
   const n = validateChoiceCount(body);
   optionalString(body, 'user');
   const streaming = validateStreaming(body);

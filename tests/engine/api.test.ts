@@ -244,7 +244,7 @@ describe('completions', () => {
   });
 
   it('legacy logprobs: parallel arrays whose tokens spell the text, offsets counting from the start', async () => {
-    const result = await engine.complete(completion({ logprobs: 3, temperature: 0.7, seed: 11, echo: true }));
+    const result = await engine.complete(completion({ logprobs: 3, temperature: 0.7, seed: 11 }));
     const choice = result.choices[0];
     const logprobs = choice.logprobs;
     expect(logprobs).not.toBeNull();
@@ -253,14 +253,66 @@ describe('completions', () => {
     expect(token_logprobs).toHaveLength(tokens.length);
     expect(top_logprobs).toHaveLength(tokens.length);
     expect(text_offset).toHaveLength(tokens.length);
-    expect('def fibonacci(n):' + tokens.join('')).toBe(choice.text);
-    expect(text_offset[0]).toBe('def fibonacci(n):'.length);
+    expect(tokens.join('')).toBe(choice.text);
+    expect(text_offset[0]).toBe(0);
     for (let i = 1; i < tokens.length; i++) expect(text_offset[i]).toBe(text_offset[i - 1] + tokens[i - 1].length);
     for (const top of top_logprobs) {
       const values = Object.values(top ?? {});
       expect(values.length).toBeGreaterThan(0);
       expect(values.reduce((sum, value) => sum + Math.exp(value), 0)).toBeLessThanOrEqual(1 + 1e-6);
     }
+  });
+
+  it("echo with logprobs scores the prompt's own tokens: each under the model after the tokens before it, as OpenAI does", async () => {
+    const prompt = 'def fibonacci(n):';
+    const tokenizer = await AutoTokenizer.from_pretrained(BASE);
+    const ids = tokenizer.encode(prompt, { add_special_tokens: false });
+    const result = await engine.complete(completion({ prompt, echo: true, logprobs: 2, max_tokens: 4 }));
+    const choice = result.choices[0];
+    const logprobs = choice.logprobs;
+    if (!logprobs) throw new Error('no logprobs');
+    const { tokens, token_logprobs, top_logprobs, text_offset } = logprobs;
+    expect(tokens.length).toBe(ids.length + (result.usage?.completion_tokens ?? 0));
+    expect(tokens.join('')).toBe(choice.text);
+    expect(tokens.slice(0, ids.length).join('')).toBe(prompt);
+    expect(text_offset[0]).toBe(0);
+    for (let i = 1; i < tokens.length; i++) expect(text_offset[i]).toBe(text_offset[i - 1] + tokens[i - 1].length);
+    // Scoring runs the whole prompt in this request: nothing is counted as cached.
+    expect(result.usage?.prompt_tokens_details).toEqual({ cached_tokens: 0 });
+
+    // Each prompt token's logprob is a log-softmax of the logits after BOS and the tokens before it.
+    const bos = tokenizer.decode([32013], { skip_special_tokens: false });
+    for (let i = 0; i < ids.length; i++) {
+      const before = bos + (i === 0 ? '' : tokenizer.decode(ids.slice(0, i)));
+      expect(tokenizer.encode(before, { add_special_tokens: false })).toEqual([32013, ...ids.slice(0, i)]);
+      const logits = (await engine.nextTokenLogits(before)).subarray(0, 32256);
+      let max = -Infinity;
+      for (const value of logits) max = Math.max(max, value);
+      let sum = 0;
+      for (const value of logits) sum += Math.exp(value - max);
+      expect(token_logprobs[i]).toBeCloseTo(logits[ids[i]] - max - Math.log(sum), 3);
+      expect(Object.keys(top_logprobs[i] ?? {}).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('echo with logprobs does not change the answer: generation after scoring matches a plain run', async () => {
+    const plain = await engine.complete(completion({ temperature: 0.8, seed: 5, logprobs: 1 }));
+    const scored = await engine.complete(completion({ temperature: 0.8, seed: 5, logprobs: 1, echo: true }));
+    expect(scored.choices[0].text).toBe(`def fibonacci(n):${plain.choices[0].text}`);
+    const generated = scored.choices[0].logprobs?.token_logprobs.slice(-(plain.choices[0].logprobs?.tokens.length ?? 0));
+    expect(generated).toEqual(plain.choices[0].logprobs?.token_logprobs);
+  });
+
+  it('max_tokens 0 with echo scores the prompt and generates nothing; without echo it is a 400', async () => {
+    const chunks: Completion[] = [];
+    const scored = await engine.complete(completion({ echo: true, logprobs: 0, max_tokens: 0, stream: true }), (chunk) => chunks.push(chunk));
+    expect(scored.choices[0].text).toBe('def fibonacci(n):');
+    expect(scored.choices[0].finish_reason).toBe('length');
+    expect(scored.usage?.completion_tokens).toBe(0);
+    expect(scored.choices[0].logprobs?.tokens.join('')).toBe('def fibonacci(n):');
+    expect(chunks.map((chunk) => chunk.choices[0]?.text).join('')).toBe('def fibonacci(n):');
+    const error = await errorOf(() => engine.complete(completion({ max_tokens: 0 })));
+    expect(error.error).toMatchObject({ param: 'max_tokens', type: 'invalid_request_error' });
   });
 
   it('n choices and stop strings work as in chat', async () => {

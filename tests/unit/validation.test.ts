@@ -1323,6 +1323,13 @@ describe('validateCompletionRequest', () => {
     rejectsCompletion(completionBody({ echo: 1 }), { param: 'echo', code: 'invalid_type' });
   });
 
+  it('max_tokens 0 is allowed only with echo, to score a prompt without generating', () => {
+    expect(validateCompletionRequest(completionBody({ echo: true, max_tokens: 0 }), MODEL).params.maxTokens).toBe(0);
+    rejectsCompletion(completionBody({ max_tokens: 0 }), { param: 'max_tokens', code: 'invalid_value' });
+    rejectsCompletion(completionBody({ echo: false, max_tokens: 0 }), { param: 'max_tokens', code: 'invalid_value' });
+    rejectsCompletion(completionBody({ echo: true, max_tokens: -1 }), { param: 'max_tokens', code: 'invalid_value' });
+  });
+
   it("echo with suffix is a 400 on 'echo'", () => {
     const error = rejectsCompletion(completionBody({ echo: true, suffix: 'x' }), { param: 'echo', code: 'invalid_value' });
     expect(error.error.message).toContain('suffix');

@@ -71,6 +71,9 @@ const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, float16: 2 };
 /** transformers.js's own fetch, captured before any load replaces `env.fetch`. */
 const RUNTIME_FETCH: Fetch = env.fetch;
 
+/** Receives one position's next-token logits; the array is only valid during the call. */
+export type LogitsRowListener = (logits: Float32Array, position: number) => void;
+
 export interface Prefill {
   /** Next-token logits after the whole prompt. */
   logits: Float32Array;
@@ -242,14 +245,26 @@ export class CausalLM {
   }
 
   /**
+   * Starts a fresh sequence and hands `onRow` the next-token logits after each
+   * token of `ids` but the last (the row at `position` predicts
+   * `ids[position + 1]`), to score a prompt. It leaves the cache as a cold
+   * `prefill` of `ids` does before its last token, so a `prefill` of the same
+   * ids that follows stays on the cold run's arithmetic.
+   */
+  async scorePrompt(ids: number[], onRow: LogitsRowListener, checkpoint: () => void = () => {}): Promise<void> {
+    await this.reset();
+    await this.forward(ids.slice(0, -1), checkpoint, onRow);
+  }
+
+  /**
    * Appends `ids` to the cached sequence and returns the next-token logits.
    * Long inputs run in chunks; `checkpoint` runs between them so an abort lands quickly.
    */
-  async forward(ids: number[], checkpoint: () => void = () => {}): Promise<Float32Array> {
+  async forward(ids: number[], checkpoint: () => void = () => {}, onRow?: LogitsRowListener): Promise<Float32Array> {
     let logits: Float32Array = new Float32Array(0);
     for (let start = 0; start < ids.length; start += PREFILL_CHUNK) {
       if (start > 0) checkpoint();
-      logits = await this.forwardChunk(ids.slice(start, start + PREFILL_CHUNK));
+      logits = await this.forwardChunk(ids.slice(start, start + PREFILL_CHUNK), onRow);
     }
     return logits;
   }
@@ -274,7 +289,7 @@ export class CausalLM {
     this.cachedIds = this.cachedIds.slice(0, length);
   }
 
-  private async forwardChunk(ids: number[]): Promise<Float32Array> {
+  private async forwardChunk(ids: number[], onRow?: LogitsRowListener): Promise<Float32Array> {
     const past = this.cachedIds.length;
     const total = past + ids.length;
     const outputs = (await this.model.forward({
@@ -295,6 +310,7 @@ export class CausalLM {
     const logits = outputs.logits;
     const vocab = logits.dims[2];
     const data = logits.data as Float32Array;
+    if (onRow) for (let row = 0; row < ids.length; row++) onRow(data.subarray(row * vocab, (row + 1) * vocab), past + row);
     const last = data.slice((ids.length - 1) * vocab, ids.length * vocab);
     logits.dispose();
     return last;

@@ -49,7 +49,10 @@ import { schemaGrammar } from './grammar/schema-grammar.ts';
 import { FIM_TOKENS, TOOL_CALL_OPEN, fimPromptIds, templateMessages, toolCallSchema } from './prompt.ts';
 import { RequestQueue } from './queue.ts';
 import { freshSeed } from './sampling/random.ts';
-import type { TokenLogprobs } from './sampling/logprobs.ts';
+import { tokenLogprobs, type TokenLogprobs } from './sampling/logprobs.ts';
+
+/** A generated token's log probabilities, or a prompt token's, which is null when nothing came before it. */
+type PromptTokenLogprobs = TokenLogprobs | { token: number; logprob: null; top: null };
 
 /** A fixed `created` for catalog models: the DeepSeek Coder release date. */
 const CATALOG_CREATED = 1698796800;
@@ -458,6 +461,7 @@ export class Engine {
         onChunk?.(chunk);
       };
       const topCount = request.params.topLogprobs;
+      const promptScores = request.echo && topCount !== null ? await this.scorePrompt(lm, promptIds, topCount, signal) : null;
       const usage = await this.runChoices(
         lm,
         { promptIds, params: request.params, n: request.n, maxNewTokens, constrained: null, startedAt },
@@ -468,8 +472,11 @@ export class Engine {
             emit(textChunk(context, { index, text, logprobs, finish_reason: finish?.finishReason ?? null }, finish?.timings));
           };
           if (request.echo) {
-            offsets.skip(request.prompt);
-            send(request.prompt, topCount === null ? null : emptyLegacyLogprobs(), null);
+            if (promptScores) send(request.prompt, this.legacyLogprobs(lm, promptScores, offsets), null);
+            else {
+              offsets.skip(request.prompt);
+              send(request.prompt, null, null);
+            }
           }
           return {
             onText: (text, logprobs) => send(text, topCount === null ? null : this.legacyLogprobs(lm, logprobs, offsets), null),
@@ -477,6 +484,8 @@ export class Engine {
           };
         },
       );
+      // Scoring computed the whole prompt in this request: nothing came from an earlier one.
+      if (promptScores) usage.prompt_tokens_details = { cached_tokens: 0 };
       if (request.includeUsage) emit(completionUsageChunk(context, usage));
       return assembleCompletion(chunks, usage);
     });
@@ -495,14 +504,42 @@ export class Engine {
     return fimPromptIds((text) => lm.encode(text), { begin, hole, end }, lm.bosTokenId, prefix, suffix);
   }
 
+  /**
+   * Log probabilities of the prompt's own tokens, for `echo` with `logprobs`:
+   * each token's under the model's raw distribution after the tokens before it,
+   * as OpenAI scores a prompt (no sampling parameter applies to text already
+   * written). The BOS token is not text and gets no entry; the first text token
+   * is scored after it, or gets null where there is no BOS.
+   */
+  private async scorePrompt(lm: CausalLM, promptIds: number[], topCount: number, signal: AbortSignal | undefined): Promise<PromptTokenLogprobs[]> {
+    const firstText = promptIds[0] === lm.bosTokenId ? 1 : 0;
+    const scores: PromptTokenLogprobs[] = firstText === 0 ? [{ token: promptIds[0], logprob: null, top: null }] : [];
+    const vocabulary = lm.vocabularyLimit;
+    await lm.scorePrompt(
+      promptIds,
+      (logits, position) => {
+        if (position + 1 >= firstText) scores.push(tokenLogprobs(logits.subarray(0, vocabulary), promptIds[position + 1], topCount));
+      },
+      () => {
+        if (signal?.aborted) throw cancelled();
+      },
+    );
+    return scores;
+  }
+
   /** The legacy shape: parallel arrays, alternatives keyed by their text (the likelier one wins when two tokens read the same). */
-  private legacyLogprobs(lm: CausalLM, entries: TokenLogprobs[], offsets: TextOffsets): CompletionLogprobs {
+  private legacyLogprobs(lm: CausalLM, entries: PromptTokenLogprobs[], offsets: TextOffsets): CompletionLogprobs {
     const table = lm.tokenTable;
     const logprobs = emptyLegacyLogprobs();
     for (const entry of entries) {
       const text = table.text(entry.token);
       logprobs.tokens.push(text);
       logprobs.token_logprobs.push(entry.logprob);
+      if (entry.top === null) {
+        logprobs.top_logprobs.push(null);
+        logprobs.text_offset.push(offsets.next(table.bytes(entry.token)));
+        continue;
+      }
       const top: Record<string, number> = {};
       for (const alternative of entry.top) {
         const key = table.text(alternative.token);

@@ -70,6 +70,8 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
+const NO_TIMINGS: Timings = { time_to_first_token_ms: 0, prefill_tokens_per_second: 0, decode_tokens_per_second: 0 };
+
 function perSecond(count: number, milliseconds: number): number {
   return milliseconds > 0 ? Math.round((count / milliseconds) * 1000 * 100) / 100 : 0;
 }
@@ -87,6 +89,10 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   };
   await yieldToEventLoop();
   checkpoint();
+  if (maxNewTokens === 0) {
+    // Completions with echo and max_tokens 0: the prompt alone, scored or not, and nothing generated.
+    return { finishReason: 'length', completionTokens: 0, cachedPromptTokens: 0, captured: null, timings: NO_TIMINGS };
+  }
   const prefillStart = performance.now();
   const start = args.startedAt ?? prefillStart;
   const prefill = await lm.prefill(promptIds, checkpoint);
