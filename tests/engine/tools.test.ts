@@ -109,6 +109,43 @@ describe('forced tool calls', () => {
     }
   });
 
+  it('parameters with $defs and recursive $ref (as Pydantic writes them) give calls that match, alone or beside other tools', async () => {
+    const tree: FunctionTool = {
+      type: 'function',
+      function: {
+        name: 'add_node',
+        parameters: {
+          type: 'object',
+          properties: { node: { $ref: '#/$defs/Node' } },
+          required: ['node'],
+          additionalProperties: false,
+          $defs: {
+            Node: {
+              type: 'object',
+              properties: {
+                label: { type: 'string', maxLength: 8 },
+                children: { type: 'array', items: { $ref: '#/$defs/Node' }, maxItems: 2 },
+              },
+              required: ['label', 'children'],
+              additionalProperties: false,
+            },
+          },
+        },
+      },
+    };
+    const validateTree = ajv.compile(tree.function.parameters ?? {});
+    const named = { type: 'function', function: { name: 'add_node' } } as const;
+    // Named: the call's schema is the one tool's. Required with two tools: an anyOf of both, which moves the references again.
+    for (const [seed, tools, choice] of [[0, [tree], named], [1, [tree], named], [2, [WEATHER, tree], 'required'], [3, [tree, WEATHER], 'required'], [4, [WEATHER, tree], 'required']] as const) {
+      const completion = await engine.chat(request({ tools: [...tools], tool_choice: choice, seed, temperature: 1, max_tokens: 200 }));
+      const call = completion.choices[0].message.tool_calls?.[0];
+      expect(call).toBeDefined();
+      const validate = call?.function.name === 'add_node' ? validateTree : validators.get(call?.function.name ?? '');
+      const args: unknown = JSON.parse(call?.function.arguments ?? 'null');
+      expect(validate?.(args), JSON.stringify(validate?.errors)).toBe(true);
+    }
+  });
+
   it('streams the call as one tool_calls delta, then finish_reason tool_calls', async () => {
     const chunks: ChatCompletionChunk[] = [];
     const completion = await engine.chat(request({ tool_choice: 'required', seed: 4, stream: true }), (chunk) => chunks.push(chunk));

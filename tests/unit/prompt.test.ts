@@ -239,6 +239,30 @@ describe('toolCallSchema', () => {
     expect(toolCallSchema([WEATHER, TIME])).toStrictEqual({ anyOf: [toolCallSchema([WEATHER]), toolCallSchema([TIME])] });
   });
 
+  it("moves the parameters' own $ref under the call, so $defs (Pydantic, zod) still resolve, one tool or several", () => {
+    const TREE: FunctionTool = {
+      type: 'function',
+      function: {
+        name: 'add_node',
+        parameters: {
+          type: 'object',
+          properties: { node: { $ref: '#/$defs/node' }, raw: { const: { $ref: '#/not-a-reference' } } },
+          required: ['node'],
+          $defs: { node: { type: 'object', properties: { children: { type: 'array', items: { $ref: '#/$defs/node' } } } } },
+        },
+      },
+    };
+    const one = toolCallSchema([TREE]) as { properties: { arguments: { properties: { node: unknown; raw: unknown } } } };
+    expect(one.properties.arguments.properties.node).toEqual({ $ref: '#/properties/arguments/$defs/node' });
+    expect(one.properties.arguments.properties.raw).toEqual({ const: { $ref: '#/not-a-reference' } });
+    const call = { name: 'add_node', arguments: { node: { children: [{ children: [] }] } } };
+    expect(ajv.compile(toolCallSchema([TREE]))(call)).toBe(true);
+    expect(ajv.compile(toolCallSchema([TREE]))({ ...call, arguments: { node: { children: [1] } } })).toBe(false);
+    const several = toolCallSchema([WEATHER, TREE]);
+    expect(JSON.stringify(several)).toContain('"#/anyOf/1/properties/arguments/$defs/node"');
+    expect(ajv.compile(several)(call)).toBe(true);
+  });
+
   it('accepts exactly the calls the tools allow', () => {
     const validate = ajv.compile(toolCallSchema([WEATHER, TIME]));
     expect(validate({ name: 'get_weather', arguments: { city: 'Paris' } })).toBe(true);

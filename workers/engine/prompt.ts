@@ -17,13 +17,35 @@ export const TOOL_CALL_CLOSE = '</tool_call>';
 export const DEFAULT_SYSTEM_PROMPT =
   'You are an AI programming assistant, utilizing the Deepseek Coder model, developed by Deepseek Company, and you only answer questions related to computer science. For politically sensitive questions, security and privacy issues, and other non-computer science questions, you will refuse to answer\n';
 
+/** Keywords whose values are data, not schemas: a `$ref` key inside them is not a reference. */
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples']);
+
+/**
+ * `schema` with every local `$ref` (`#`, `#/…`) moved under `base`: a tool's
+ * parameters are nested inside the call's schema, and references written
+ * against their own root (Pydantic's and zod's `#/$defs/…`) must still resolve.
+ */
+function rebaseReferences(schema: unknown, base: string): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => rebaseReferences(item, base));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => {
+      if (key === '$ref' && typeof value === 'string' && value.startsWith('#')) return [key, base + value.slice(1)];
+      return [key, DATA_KEYWORDS.has(key) ? value : rebaseReferences(value, base)];
+    }),
+  );
+}
+
 /** The JSON a tool call is decoded as: the function's name, then its arguments. */
 export function toolCallSchema(tools: readonly FunctionTool[]): JsonSchema {
-  const variants = tools.map((tool) => ({
+  const variants = tools.map((tool, index) => ({
     type: 'object',
     properties: {
       name: { const: tool.function.name },
-      arguments: tool.function.parameters ?? { type: 'object' },
+      arguments: rebaseReferences(
+        tool.function.parameters ?? { type: 'object' },
+        tools.length === 1 ? '#/properties/arguments' : `#/anyOf/${index}/properties/arguments`,
+      ),
     },
     required: ['name', 'arguments'],
     additionalProperties: false,
