@@ -327,8 +327,10 @@ describe('fill-in-the-middle', () => {
     expect(fimPromptIds(encode, ids, null, 'x', 'y')).toEqual([32016, ...encode('x'), 32015, ...encode('y'), 32017]);
   });
 
-  it('marker text inside the code stays code: only the marker ids are markers', () => {
+  it("text that spells a special token is read as that token, as Hugging Face's tokenizer reads it (README, Completions)", () => {
     const prompt = fimPromptIds(encode, ids, 32013, 's = "<|EOT|>"', '');
     expect(prompt.filter((id) => id === 32016 || id === 32015 || id === 32017)).toEqual([32016, 32015, 32017]);
+    expect(prompt).toContain(32021);
+    expect(encode(`a${FIM_TOKENS.hole}b`)).toEqual([...encode('a'), 32015, ...encode('b')]);
   });
 });
