@@ -205,7 +205,7 @@ test('parameters persist across reloads, reset one by one or all at once, and ou
   await expect(page.getByTestId('stop-chips')).toHaveCount(0);
 });
 
-test('View code shows the exact call, and both snippets run in the page', async ({ page }) => {
+test('View code shows the exact call, streamed or not, and all four snippets run in the page', async ({ page }) => {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
   await openApp(page);
   await quickAnswers(page, 8);
@@ -215,14 +215,23 @@ test('View code shows the exact call, and both snippets run in the page', async 
   await page.getByTestId('view-code-button').click();
   const dialog = page.getByTestId('view-code-dialog');
   await expect(dialog).toBeVisible();
-  const client = (await page.getByTestId('code-client').textContent()) ?? '';
-  const fetchCode = (await page.getByTestId('code-fetch').textContent()) ?? '';
-  expect(client.split('\n').slice(0, 4)).toStrictEqual([
-    'const completion = await deepseek.chat.completions.create({',
+  // Streamed by default, as the playground sends it.
+  await expect(page.getByTestId('view-code-stream')).toBeChecked();
+  const streamedClient = (await page.getByTestId('code-client').textContent()) ?? '';
+  const streamedFetch = (await page.getByTestId('code-fetch').textContent()) ?? '';
+  expect(streamedClient.split('\n').slice(0, 4)).toStrictEqual([
+    'const stream = await deepseek.chat.completions.create({',
     `  model: "${INSTRUCT}",`,
     '  messages: [',
     '    { role: "user", content: "hi" },',
   ]);
+  expect(streamedClient).toContain('\n  temperature: 0,\n  top_p: 0.95,\n  max_tokens: 8,\n  stream: true,\n});');
+  expect(streamedFetch).toContain('getReader()');
+
+  await page.getByTestId('view-code-stream').uncheck();
+  const client = (await page.getByTestId('code-client').textContent()) ?? '';
+  const fetchCode = (await page.getByTestId('code-fetch').textContent()) ?? '';
+  expect(client.split('\n')[0]).toBe('const completion = await deepseek.chat.completions.create({');
   expect(client).toContain('\n  temperature: 0,\n  top_p: 0.95,\n  max_tokens: 8,\n});\nconsole.log(completion.choices[0].message.content);');
   expect(client).not.toContain('top_k');
   expect(fetchCode).toContain('fetch("/v1/chat/completions", {');
@@ -230,7 +239,7 @@ test('View code shows the exact call, and both snippets run in the page', async 
   await page.getByTestId('copy-client').click();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(client);
 
-  // Both snippets run as they are: the in-page API, and HTTP through the service worker.
+  // The snippets run as they are: the in-page API, and HTTP through the service worker; greedy, so all four agree.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   const run = (code: string) =>
     page.evaluate(async (source) => {
@@ -240,9 +249,10 @@ test('View code shows the exact call, and both snippets run in the page', async 
       return logged;
     }, code);
   const [viaClient] = await run(client);
-  const [viaFetch] = await run(fetchCode);
   expect(typeof viaClient).toBe('string');
-  expect(viaFetch).toBe(viaClient);
+  expect(await run(fetchCode)).toStrictEqual([viaClient]);
+  expect(await run(streamedClient)).toStrictEqual([viaClient]);
+  expect(await run(streamedFetch)).toStrictEqual([viaClient]);
 
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();

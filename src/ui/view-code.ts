@@ -21,6 +21,8 @@ export interface ChatSnippetInput {
   systemPrompt: string;
   messages: readonly { role: 'user' | 'assistant'; content: string }[];
   sampling: SamplingRequest;
+  /** Streamed, as the playground sends it, or as one response. */
+  stream: boolean;
 }
 
 export interface CompletionSnippetInput {
@@ -29,14 +31,25 @@ export interface CompletionSnippetInput {
   /** Present (even empty) for fill-in-the-middle. */
   suffix?: string;
   sampling: SamplingRequest;
+  stream: boolean;
 }
 
 const LINE_WIDTH = 80;
 const INDENT = '  ';
 
-const ENDPOINTS: Record<Endpoint, { method: string; path: string; output: string }> = {
-  chat: { method: 'deepseek.chat.completions.create', path: '/v1/chat/completions', output: 'completion.choices[0].message.content' },
-  completions: { method: 'deepseek.completions.create', path: '/v1/completions', output: 'completion.choices[0].text' },
+const ENDPOINTS: Record<Endpoint, { method: string; path: string; output: string; delta: string }> = {
+  chat: {
+    method: 'deepseek.chat.completions.create',
+    path: '/v1/chat/completions',
+    output: 'completion.choices[0].message.content',
+    delta: 'chunk.choices[0]?.delta.content ?? ""',
+  },
+  completions: {
+    method: 'deepseek.completions.create',
+    path: '/v1/completions',
+    output: 'completion.choices[0].text',
+    delta: 'chunk.choices[0]?.text ?? ""',
+  },
 };
 
 function key(name: string): string {
@@ -73,19 +86,56 @@ export function literal(value: JsonValue, indent: string, column = indent.length
   return `${open}\n${lines.join('\n')}\n${indent}${close}`;
 }
 
-/** Both snippets for one request body. */
-export function snippets(endpoint: Endpoint, body: JsonObject): CodeSnippets {
-  const { method, path, output } = ENDPOINTS[endpoint];
-  const client = [`const completion = await ${method}(${literal(body, '', 0, true)});`, `console.log(${output});`].join('\n');
-  const fetchCall = [
+function fetchStart(path: string, body: JsonObject): string[] {
+  return [
     `const response = await fetch(${JSON.stringify(path)}, {`,
     `${INDENT}method: "POST",`,
     `${INDENT}headers: { "Content-Type": "application/json" },`,
     `${INDENT}body: JSON.stringify(${literal(body, INDENT, 0, true)}),`,
     '});',
-    'const completion = await response.json();',
-    'if (!response.ok) throw new Error(completion.error.message);',
-    `console.log(${output});`,
+  ];
+}
+
+/** Both snippets for one request body; streamed ones collect the text from the chunks. */
+export function snippets(endpoint: Endpoint, body: JsonObject, stream = false): CodeSnippets {
+  const { method, path, output, delta } = ENDPOINTS[endpoint];
+  if (!stream) {
+    const client = [`const completion = await ${method}(${literal(body, '', 0, true)});`, `console.log(${output});`].join('\n');
+    const fetchCall = [
+      ...fetchStart(path, body),
+      'const completion = await response.json();',
+      'if (!response.ok) throw new Error(completion.error.message);',
+      `console.log(${output});`,
+    ].join('\n');
+    return { client, fetch: fetchCall };
+  }
+  const streamed = { ...body, stream: true };
+  const client = [
+    `const stream = await ${method}(${literal(streamed, '', 0, true)});`,
+    'let text = "";',
+    `for await (const chunk of stream) text += ${delta};`,
+    'console.log(text);',
+  ].join('\n');
+  const fetchCall = [
+    ...fetchStart(path, streamed),
+    'if (!response.ok) throw new Error((await response.json()).error.message);',
+    '// Server-sent events: one "data: {json}" per chunk, then "data: [DONE]".',
+    'const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();',
+    'let buffer = "";',
+    'let text = "";',
+    'for (let read = await reader.read(); !read.done; read = await reader.read()) {',
+    `${INDENT}buffer += read.value;`,
+    `${INDENT}const events = buffer.split("\\n\\n");`,
+    `${INDENT}buffer = events.pop();`,
+    `${INDENT}for (const event of events) {`,
+    `${INDENT}${INDENT}const data = event.slice("data: ".length);`,
+    `${INDENT}${INDENT}if (data === "[DONE]") continue;`,
+    `${INDENT}${INDENT}const chunk = JSON.parse(data);`,
+    `${INDENT}${INDENT}if (chunk.error) throw new Error(chunk.error.message);`,
+    `${INDENT}${INDENT}text += ${delta};`,
+    `${INDENT}}`,
+    '}',
+    'console.log(text);',
   ].join('\n');
   return { client, fetch: fetchCall };
 }
@@ -97,15 +147,15 @@ function withSampling(body: JsonObject, sampling: SamplingRequest): JsonObject {
   return body;
 }
 
-/** The chat request the playground sends, minus streaming: the system prompt (if set), the conversation, the changed parameters. */
-export function chatSnippets({ model, systemPrompt, messages, sampling }: ChatSnippetInput): CodeSnippets {
+/** The chat request the playground sends: the system prompt (if set), the conversation, the changed parameters. */
+export function chatSnippets({ model, systemPrompt, messages, sampling, stream }: ChatSnippetInput): CodeSnippets {
   const system = systemPrompt.trim() ? [{ role: 'system', content: systemPrompt }] : [];
   const body: JsonObject = { model, messages: [...system, ...messages.map(({ role, content }) => ({ role, content }))] };
-  return snippets('chat', withSampling(body, sampling));
+  return snippets('chat', withSampling(body, sampling), stream);
 }
 
 /** The raw completion Prompt mode sends, or with `suffix` the fill-in-the-middle that Code infill sends. */
-export function completionSnippets({ model, prompt, suffix, sampling }: CompletionSnippetInput): CodeSnippets {
+export function completionSnippets({ model, prompt, suffix, sampling, stream }: CompletionSnippetInput): CodeSnippets {
   const body: JsonObject = suffix === undefined ? { model, prompt } : { model, prompt, suffix };
-  return snippets('completions', withSampling(body, sampling));
+  return snippets('completions', withSampling(body, sampling), stream);
 }

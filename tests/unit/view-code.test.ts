@@ -48,6 +48,7 @@ describe('chatSnippets', () => {
       { role: 'assistant' as const, content: 'Use `items[::-1]`.' },
     ],
     sampling: samplingRequest({ ...DEFAULT_SAMPLING, temperature: 0, stop: ['\n\n'] }),
+    stream: false,
   };
 
   it('writes the exact in-page call: system prompt, conversation, and only the parameters the API would not default', () => {
@@ -144,7 +145,7 @@ describe('completionSnippets', () => {
   const sampling = samplingRequest({ ...DEFAULT_SAMPLING });
 
   it('writes a raw completion for Prompt mode', () => {
-    expect(completionSnippets({ model: MODEL, prompt: 'def add(a, b):\n', sampling }).client).toBe(
+    expect(completionSnippets({ model: MODEL, prompt: 'def add(a, b):\n', sampling, stream: false }).client).toBe(
       [
         'const completion = await deepseek.completions.create({',
         '  model: "tiny-random/deepseek-coder-instruct",',
@@ -159,7 +160,7 @@ describe('completionSnippets', () => {
   });
 
   it('writes fill-in-the-middle with the suffix, even an empty one, and posts to /v1/completions', () => {
-    const { client, fetch } = completionSnippets({ model: MODEL, prompt: 'a = [', suffix: '', sampling });
+    const { client, fetch } = completionSnippets({ model: MODEL, prompt: 'a = [', suffix: '', sampling, stream: false });
     expect(client).toContain('  prompt: "a = [",\n  suffix: "",\n');
     expect(fetch.split('\n')[0]).toBe('const response = await fetch("/v1/completions", {');
     expect(fetch).toContain('    suffix: "",\n');
@@ -167,7 +168,7 @@ describe('completionSnippets', () => {
   });
 
   it('throws the API error message when the fetch fails', async () => {
-    const { fetch } = completionSnippets({ model: MODEL, prompt: 'x', sampling });
+    const { fetch } = completionSnippets({ model: MODEL, prompt: 'x', sampling, stream: false });
     const failing = async () => ({ ok: false, json: async () => ({ error: { message: "'temperature' must be in [0, 2]" } }) });
     await expect(compile(fetch)(undefined, failing, console)).rejects.toThrow("'temperature' must be in [0, 2]");
   });
@@ -178,5 +179,82 @@ describe('snippets', () => {
     expect(snippets('completions', { model: 'm', prompt: '' }).client).toBe(
       'const completion = await deepseek.completions.create({\n  model: "m",\n  prompt: "",\n});\nconsole.log(completion.choices[0].text);',
     );
+  });
+});
+
+describe('streamed snippets', () => {
+  const sampling = samplingRequest({ ...DEFAULT_SAMPLING, temperature: 0 });
+  const chatInput = { model: MODEL, systemPrompt: '', messages: [{ role: 'user' as const, content: 'hi' }], sampling, stream: true };
+
+  /** A /v1 response as the service worker sends it: server-sent events, cut at arbitrary places. */
+  function sseResponse(events: unknown[], cuts: number[]): Response {
+    const text = events.map((event) => `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`).join('');
+    const pieces: string[] = [];
+    let from = 0;
+    for (const cut of [...cuts, text.length]) {
+      pieces.push(text.slice(from, cut));
+      from = cut;
+    }
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const piece of pieces) controller.enqueue(new TextEncoder().encode(piece));
+        controller.close();
+      },
+    });
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+  }
+
+  const chatChunk = (content: string) => ({ choices: [{ index: 0, delta: { content } }] });
+
+  it('asks for stream: true and joins the deltas, in the page and over fetch', async () => {
+    const { client, fetch } = chatSnippets(chatInput);
+    expect(client.split('\n')[0]).toBe('const stream = await deepseek.chat.completions.create({');
+    expect(client).toContain('  stream: true,\n});\nlet text = "";\nfor await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";');
+    expect(fetch).toContain('    stream: true,\n  }),\n});');
+
+    const bodies: unknown[] = [];
+    const deepseek = {
+      chat: {
+        completions: {
+          create: async (body: unknown) => {
+            bodies.push(body);
+            return (async function* () {
+              yield { choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] };
+              yield chatChunk('Hel');
+              yield chatChunk('lo');
+              yield { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
+            })();
+          },
+        },
+      },
+    };
+    const logged: unknown[] = [];
+    await compile(client)(deepseek, undefined, { log: (value: unknown) => logged.push(value) });
+    const events = [chatChunk(''), chatChunk('Hel'), chatChunk('lo, "wor'), chatChunk('ld"'), { choices: [], usage: {} }, '[DONE]'];
+    // Cut inside an event, inside a JSON string, and between the two newlines of a separator.
+    const fetchStub = async (url: string, init: { body: string }) => {
+      bodies.push(JSON.parse(init.body));
+      return sseResponse(events, [7, 40, 41, 75]);
+    };
+    await compile(fetch)(undefined, fetchStub, { log: (value: unknown) => logged.push(value) });
+    expect(logged).toStrictEqual(['Hello', 'Hello, "world"']);
+    const expected = { model: MODEL, messages: [{ role: 'user', content: 'hi' }], temperature: 0, top_p: 0.95, max_tokens: 1024, stream: true };
+    expect(bodies).toStrictEqual([expected, expected]);
+  });
+
+  it('a completions stream joins choices[0].text', async () => {
+    const { fetch } = completionSnippets({ model: MODEL, prompt: 'a = [', suffix: '', sampling, stream: true });
+    const logged: unknown[] = [];
+    const fetchStub = async () => sseResponse([{ choices: [{ index: 0, text: '1, ' }] }, { choices: [{ index: 0, text: '2]' }] }, '[DONE]'], [10]);
+    await compile(fetch)(undefined, fetchStub, { log: (value: unknown) => logged.push(value) });
+    expect(logged).toStrictEqual(['1, 2]']);
+  });
+
+  it('throws the error a stream ends with, and the error of a failed request', async () => {
+    const { fetch } = chatSnippets(chatInput);
+    const failingMidway = async () => sseResponse([chatChunk('a'), { error: { message: 'The engine tab closed.' } }], []);
+    await expect(compile(fetch)(undefined, failingMidway, console)).rejects.toThrow('The engine tab closed.');
+    const refused = async () => new Response(JSON.stringify({ error: { message: "'top_p' must be in (0, 1]" } }), { status: 400 });
+    await expect(compile(fetch)(undefined, refused, console)).rejects.toThrow("'top_p' must be in (0, 1]");
   });
 });
