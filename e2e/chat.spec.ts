@@ -162,12 +162,17 @@ test.describe('copying', () => {
   });
 });
 
-test('clear empties the conversation, also after a reload', async ({ page }) => {
+test('clear empties the conversation, Undo puts it back, and a clear stays cleared after a reload', async ({ page }) => {
   await openChat(page);
   await ask(page, 'Something to clear');
   await page.getByTestId('clear-button').click();
   await expect(page.getByTestId('message-user')).toHaveCount(0);
   await expect(page.getByTestId('message-assistant')).toHaveCount(0);
+  await page.getByTestId('undo-clear-button').click();
+  await expect(page.getByTestId('message-user')).toHaveText('Something to clear');
+  await expect(page.getByTestId('message-assistant')).toHaveCount(1);
+  await page.getByTestId('clear-button').click();
+  await expect(page.getByTestId('message-user')).toHaveCount(0);
   await page.reload();
   await expect(conversationTitles(page)).toHaveText(['New conversation']);
   await expect(page.getByTestId('message-user')).toHaveCount(0);

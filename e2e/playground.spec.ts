@@ -1,6 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { INSTRUCT, openApp } from './helpers.ts';
 
+/** With seed 21 at temperature 1, the tiny instruct model answers this with about 500 tokens. */
+const LONG_ANSWER = 'Another long one';
+
 async function loadThroughUi(page: Page, device: 'wasm' | 'webgpu'): Promise<void> {
   await page.getByTestId('model-select').selectOption(INSTRUCT);
   await page.getByTestId('device-select').selectOption(device);
@@ -27,6 +30,9 @@ test('load in the UI shows device details, then a chat answer streams in', async
   await expect(page.getByTestId('message-meta')).toContainText('tokens');
   await expect(page.getByTestId('send-button')).toBeVisible();
   await expect(input).toBeEnabled();
+  // Screen readers hear that it finished, not every streamed word.
+  await expect(page.getByTestId('chat-announcement')).toHaveText('Answer finished.');
+  await expect(page.locator('[aria-live]:has([data-testid="message-assistant"])')).toHaveCount(0);
 });
 
 test('the page shows a helpful error when a load fails, and can load again', async ({ page }) => {
@@ -88,4 +94,40 @@ test('an answer streams in under the dark color scheme too', async ({ browser })
   await page.getByTestId('composer-input').press('Enter');
   await expect(page.getByTestId('message-meta')).toContainText('tokens');
   await context.close();
+});
+
+test('on WASM: Shift+Enter adds a line, Enter sends, Escape stops, and a reload mid-answer keeps what had arrived', async ({ page }) => {
+  await openApp(page);
+  // This seed's answer to LONG_ANSWER runs for about 500 tokens, long enough to act while it streams.
+  await page.getByTestId('param-temperature-number').fill('1');
+  await page.getByTestId('param-max-tokens-number').fill('2000');
+  await page.getByTestId('param-seed').fill('21');
+  await loadThroughUi(page, 'wasm');
+  const input = page.getByTestId('composer-input');
+  await input.fill('first line');
+  await input.press('Shift+Enter');
+  await input.pressSequentially('second line');
+  await expect(input).toHaveValue('first line\nsecond line');
+  await expect(page.getByTestId('message-user')).toHaveCount(0);
+
+  await input.fill(LONG_ANSWER);
+  await input.press('Enter');
+  await expect(page.getByTestId('message-user')).toHaveText(LONG_ANSWER);
+  await expect(input).toHaveValue('');
+  const answer = page.getByTestId('message-assistant');
+  await expect(answer.locator('.markdown')).not.toBeEmpty();
+  await input.press('Escape');
+  await expect(page.getByTestId('message-meta')).toContainText('Stopped');
+  await expect(page.getByTestId('chat-announcement')).toHaveText('Answer stopped.');
+
+  await page.getByTestId('new-conversation').click();
+  await input.fill(LONG_ANSWER);
+  await input.press('Enter');
+  await expect(answer.locator('.markdown')).not.toBeEmpty();
+  // Past the 2 s between saves while an answer streams.
+  await page.waitForTimeout(3_000);
+  await expect(page.getByTestId('stop-button')).toBeVisible();
+  await page.reload();
+  await expect(answer.locator('.markdown')).not.toBeEmpty();
+  await expect(page.getByTestId('message-meta')).toContainText('Stopped');
 });

@@ -233,13 +233,13 @@ describe('streamed snippets', () => {
     const events = [chatChunk(''), chatChunk('Hel'), chatChunk('lo, "wor'), chatChunk('ld"'), { choices: [], usage: {} }, '[DONE]'];
     // Cut inside an event, inside a JSON string, and between the two newlines of a separator.
     const fetchStub = async (url: string, init: { body: string }) => {
-      bodies.push(JSON.parse(init.body));
+      bodies.push({ url, body: JSON.parse(init.body) });
       return sseResponse(events, [7, 40, 41, 75]);
     };
     await compile(fetch)(undefined, fetchStub, { log: (value: unknown) => logged.push(value) });
     expect(logged).toStrictEqual(['Hello', 'Hello, "world"']);
     const expected = { model: MODEL, messages: [{ role: 'user', content: 'hi' }], temperature: 0, top_p: 0.95, max_tokens: 1024, stream: true };
-    expect(bodies).toStrictEqual([expected, expected]);
+    expect(bodies).toStrictEqual([expected, { url: '/v1/chat/completions', body: expected }]);
   });
 
   it('a completions stream joins choices[0].text', async () => {

@@ -5,9 +5,13 @@ import { conversationsState } from './conversations.svelte.ts';
 import { modelState } from './model.svelte.ts';
 import { paramsState } from './params.svelte.ts';
 
+const PARTIAL_SAVE_INTERVAL_MS = 2000;
+
 /** The open conversation's messages and the one generation that may be in flight. */
 class ChatState {
   streaming = $state(false);
+  /** What the last Clear removed, so Undo can put it back until the conversation changes again. */
+  cleared = $state<{ conversationId: string; messages: StoredMessage[] } | null>(null);
   private controller: AbortController | null = null;
 
   get conversation(): Conversation {
@@ -54,7 +58,19 @@ class ChatState {
 
   clear(): void {
     this.stop();
+    this.cleared = { conversationId: this.conversation.id, messages: this.conversation.messages };
     this.conversation.messages = [];
+    void conversationsState.save(this.conversation, { touch: false });
+  }
+
+  get canUndoClear(): boolean {
+    return this.cleared?.conversationId === this.conversation.id && this.messages.length === 0 && !this.streaming;
+  }
+
+  undoClear(): void {
+    if (!this.canUndoClear || !this.cleared) return;
+    this.conversation.messages = this.cleared.messages;
+    this.cleared = null;
     void conversationsState.save(this.conversation, { touch: false });
   }
 
@@ -70,6 +86,7 @@ class ChatState {
       .filter((message) => message.finish !== 'error')
       .map(({ role, content }) => ({ role, content }));
     const system: ChatMessage[] = conversation.systemPrompt.trim() ? [{ role: 'system', content: conversation.systemPrompt }] : [];
+    this.cleared = null;
     conversation.messages.push({ id: crypto.randomUUID(), role: 'assistant', content: '' });
     const reply = conversation.messages[conversation.messages.length - 1];
     this.streaming = true;
@@ -80,12 +97,18 @@ class ChatState {
         { model, messages: [...system, ...history], ...paramsState.request(), stream: true, stream_options: { include_usage: true } },
         { signal: this.controller.signal },
       );
+      let savedAt = performance.now();
       for await (const chunk of stream) {
         const choice = chunk.choices[0];
         if (choice?.delta.content) reply.content += choice.delta.content;
         if (choice?.finish_reason) reply.finish = choice.finish_reason;
         if (chunk.timings) reply.timings = chunk.timings;
         if (chunk.usage) reply.usage = chunk.usage;
+        // A tab closed or reloaded mid-answer keeps what had arrived; the reload shows it as stopped.
+        if (performance.now() - savedAt > PARTIAL_SAVE_INTERVAL_MS) {
+          savedAt = performance.now();
+          void conversationsState.save(conversation, { touch: false });
+        }
       }
     } catch (thrown) {
       const error = toApiError(thrown);
