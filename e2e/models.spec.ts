@@ -145,6 +145,27 @@ test('the base model loads from the older export’s decoder_model_merged file n
   expect(cached.data.find((model) => model.id === BASE)?.dtypes).toEqual(['q4']);
 });
 
+test('after the first model loads, the page asks once for persistent storage', async ({ page }) => {
+  await page.addInitScript(() => {
+    const persist = StorageManager.prototype.persist;
+    (window as unknown as { persistCalls: number }).persistCalls = 0;
+    StorageManager.prototype.persist = function () {
+      (window as unknown as { persistCalls: number }).persistCalls += 1;
+      return persist.call(this);
+    };
+  });
+  await openApp(page);
+  const calls = () => page.evaluate(() => (window as unknown as { persistCalls: number }).persistCalls);
+  expect(await calls()).toBe(0);
+  await chooseInUi(page, INSTRUCT, 'wasm', 'q4');
+  await page.getByTestId('load-button').click();
+  await expect(page.getByTestId('running-on')).toHaveText('WASM · q4');
+  await expect.poll(calls).toBe(1);
+  await page.getByTestId('load-button').click();
+  await expect(page.getByTestId('running-on')).toHaveText('WASM · q4');
+  expect(await calls()).toBe(1);
+});
+
 test('the storage panel shows usage against the quota and asks for persistent storage', async ({ page }) => {
   await openApp(page);
   await page.getByTestId('library-toggle').click();

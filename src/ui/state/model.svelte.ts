@@ -108,6 +108,8 @@ class ModelState {
   }
 
   /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
+  private askedToPersist = false;
+
   cancel(): void {
     this.controller?.abort();
   }
@@ -144,6 +146,12 @@ class ModelState {
     }
     await libraryState.refresh();
     if (this.loaded && !libraryState.cachedModel(id)?.dtypes.includes(this.loaded.dtype)) this.notStored = true;
+    // Weights that took minutes to download should not be evicted under storage pressure. Browsers decide on their own
+    // (Chromium from site engagement, Firefox by asking), so this asks once, after the first model is in place.
+    if (this.loaded && !this.askedToPersist && libraryState.storage?.persisted === false) {
+      this.askedToPersist = true;
+      void libraryState.persist();
+    }
   }
 }
 
