@@ -11,6 +11,7 @@ declare global {
     /** Set only if an XSS payload ever ran. */
     xssFired?: string;
     longTasks: { startTime: number; duration: number }[];
+    layoutShifts: { value: number; hadRecentInput: boolean; sources: string[] }[];
   }
 }
 
@@ -305,11 +306,22 @@ interface TraceEvent {
   args?: { name?: string };
 }
 
-test('streaming a long answer keeps the main thread free of long tasks', async ({ page, browser }) => {
+test('streaming a long answer keeps the main thread free of long tasks, and nothing on the page shifts', async ({ page, browser }) => {
   await openChat(page, { maxTokens: 120, endless: true });
   await page.evaluate(() => {
     window.longTasks = [];
     new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map(({ startTime, duration }) => ({ startTime, duration })))).observe({ type: 'longtask' });
+    window.layoutShifts = [];
+    type Shift = PerformanceEntry & { value: number; hadRecentInput: boolean; sources: { node: Node | null }[] };
+    new PerformanceObserver((list) =>
+      window.layoutShifts.push(
+        ...(list.getEntries() as Shift[]).map(({ value, hadRecentInput, sources }) => ({
+          value,
+          hadRecentInput,
+          sources: sources.map(({ node }) => (node instanceof Element ? `${node.tagName}.${node.className}` : String(node?.nodeName))),
+        })),
+      ),
+    ).observe({ type: 'layout-shift' });
   });
   await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] });
   const markTime = await page.evaluate(() => performance.mark('stream-start').startTime);
@@ -318,6 +330,11 @@ test('streaming a long answer keeps the main thread free of long tasks', async (
   await expect(page.getByTestId('message-meta')).toContainText('Hit max tokens');
   const events = (JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] }).traceEvents;
   const longTasks = await page.evaluate(() => window.longTasks);
+
+  // No layout shift while the answer streams and finishes (what the browser counts as shifts, input-driven ones aside):
+  // text grows below everything else, and the message footer's space is kept from the start.
+  const shifts = (await page.evaluate(() => window.layoutShifts)).filter((shift) => !shift.hadRecentInput);
+  expect(shifts.reduce((sum, shift) => sum + shift.value, 0), JSON.stringify(shifts)).toBeLessThan(0.001);
 
   // The page's main thread, found through the mark the page made on it; its clock, in µs, against the page's, in ms.
   const mark = events.find((event) => event.name === 'stream-start')!;

@@ -347,7 +347,8 @@ test('a hub id typed in: a malformed, missing or non-ONNX id gets a clear error;
   await page.getByTestId('dtype-select').selectOption('q4');
   await page.getByTestId('load-button').click();
   await expect(page.getByTestId('running-on')).toHaveText('WASM · q4');
-  await expect(page.getByTestId('status')).toContainText('someone/tiny-coder');
+  await expect(page.getByTestId('status')).toHaveAttribute('data-model-id', 'someone/tiny-coder');
+  await expect(page.getByTestId('status')).toContainText('Tiny Coder · WASM q4');
   // The list keeps it across reloads.
   await page.reload();
   await expect(page.getByTestId('model-select').locator('option[value="someone/tiny-coder"]')).toHaveCount(1);
@@ -378,6 +379,11 @@ test('the device panel shows the WebGPU adapter, shader-f16, WASM threads, and w
   const report = await page.evaluate(() => window.deepseek.device());
   expect(report.webgpu).toBe(true);
   const panel = page.getByTestId('device-info');
+  // One line until opened.
+  await expect(page.getByTestId('device-summary')).toHaveText(/Device\s+\S+ · \S+ recommended/);
+  await expect(page.getByTestId('gpu-adapter')).toBeHidden();
+  await page.getByTestId('device-summary').click();
+  await expect(page.getByTestId('gpu-adapter')).toBeVisible();
   await expect(page.getByTestId('webgpu-state')).toHaveText('available');
   for (const part of [report.gpu!.vendor, report.gpu!.architecture]) await expect(page.getByTestId('gpu-adapter')).toContainText(part);
   await expect(page.getByTestId('shader-f16')).toHaveText(report.shader_f16 ? 'yes: fp16 math (q4f16)' : 'no: fp32 math (q4)');
@@ -390,6 +396,7 @@ test('the device panel shows the WebGPU adapter, shader-f16, WASM threads, and w
   await expect(page.getByTestId('running-on')).toHaveText('WASM · q4');
   await expect(page.getByTestId('running-reason')).toHaveText('Chosen by you (device).');
   await expect(panel).toContainText('16,384 tokens');
+  await expect(page.getByTestId('device-summary')).toHaveText(/Device\s+WASM · q4/);
 });
 
 test('without WebGPU the device panel says so and what to do, and the model runs on WASM', async ({ playwright, baseURL }) => {

@@ -17,7 +17,7 @@ async function load(page: Page, model: string): Promise<void> {
   await page.getByTestId('model-select').selectOption(model);
   await page.getByTestId('device-select').selectOption('wasm');
   await page.getByTestId('load-button').click();
-  await expect(page.getByTestId('status')).toContainText(model, { timeout: 120_000 });
+  await expect(page.getByTestId('status')).toHaveAttribute('data-model-id', model, { timeout: 120_000 });
 }
 
 async function setParam(page: Page, testid: string, value: string): Promise<void> {
@@ -123,7 +123,7 @@ test('Code infill suggests the base model, then fills the middle in place, highl
   await page.getByTestId('mode-infill').click();
   await expect(page.getByTestId('base-model-hint')).toBeVisible();
   await page.getByTestId('switch-to-base').click();
-  await expect(page.getByTestId('status')).toContainText(BASE, { timeout: 120_000 });
+  await expect(page.getByTestId('status')).toHaveAttribute('data-model-id', BASE, { timeout: 120_000 });
   await expect(page.getByTestId('base-model-hint')).toHaveCount(0);
 
   // Tab indents in the editor; Escape, then Tab, moves on.
@@ -397,6 +397,18 @@ test('no serious or critical axe violations in any mode, light and dark, with a 
     expect(await seriousViolations(page), `View code, ${theme}`).toStrictEqual([]);
     await page.keyboard.press('Escape');
   }
+
+  // The library and the device details, opened; then a phone, with the drawer open.
+  await page.getByTestId('library-toggle').click();
+  await page.getByTestId('device-summary').click();
+  await expect(page.getByTestId('model-card').first()).toBeVisible();
+  expect(await seriousViolations(page), 'library and device details').toStrictEqual([]);
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.getByTestId('mode-chat').click();
+  expect(await seriousViolations(page), 'phone, chat').toStrictEqual([]);
+  await page.getByTestId('drawer-toggle').click();
+  await expect(page.getByTestId('drawer-close')).toBeFocused();
+  expect(await seriousViolations(page), 'phone, drawer open').toStrictEqual([]);
 });
 
 /** A short conversation with a code block, imported as a file, as someone might have had it with the 1.3B model. */

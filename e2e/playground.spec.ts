@@ -9,7 +9,7 @@ async function loadThroughUi(page: Page, device: 'wasm' | 'webgpu'): Promise<voi
   await page.getByTestId('device-select').selectOption(device);
   await page.getByTestId('load-button').click();
   await expect(page.getByTestId('running-on')).toHaveText(device === 'wasm' ? 'WASM · q4' : 'WebGPU · q4', { timeout: 120_000 });
-  await expect(page.getByTestId('status')).toContainText(INSTRUCT);
+  await expect(page.getByTestId('status')).toHaveAttribute('data-model-id', INSTRUCT);
 }
 
 test('load in the UI shows device details, then a chat answer streams in', async ({ page }) => {

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: speed figures for the tiny models, side by side in one run.
  *   - the sampler's own cost per token over the full 32,256-entry vocabulary;
+ *   - the markdown renderer's cost per streamed token, incremental against a full re-render;
  *   - Node (onnxruntime-node CPU) per dtype;
  *   - Chromium: WASM and WebGPU per dtype, through window.deepseek;
  *   - a follow-up chat turn, with the KV cache of the turn before and without it.
@@ -16,6 +17,8 @@ import type { ChatCompletion, Device, Dtype } from '../src/protocol/index.ts';
 import { startEngine, INSTRUCT } from '../tests/engine/harness.ts';
 import { createRandom } from '../workers/engine/sampling/random.ts';
 import { createSampler } from '../workers/engine/sampling/sampler.ts';
+import { renderMarkdown } from '../src/ui/markdown/render.ts';
+import { MarkdownStream } from '../src/ui/markdown/stream.ts';
 
 const RUNS = 3;
 const QUESTION = 'Write a function that checks whether a number is prime.';
@@ -129,6 +132,49 @@ function benchSampler(): void {
   }
 }
 
+/** A long coding answer: prose, lists, a table and several code blocks, about 14,000 characters. */
+function codingAnswer(): string {
+  const python = Array.from({ length: 40 }, (_, i) => `    if value % ${i + 2} == 0:\n        totals["${i}"] = totals.get("${i}", 0) + value  # bucket ${i}`).join('\n');
+  const typescript = Array.from({ length: 30 }, (_, i) => `  const step${i} = items.filter((item) => item.weight > ${i}).map((item) => ({ ...item, rank: ${i} }));`).join('\n');
+  const section = (n: number) =>
+    `## Part ${n}\n\nHere is how to **bucket** values by divisor, with \`totals\` as the accumulator:\n\n` +
+    `\`\`\`python\ndef bucket(values):\n    totals = {}\n    for value in values:\n${python}\n    return totals\n\`\`\`\n\n` +
+    `- It runs in *O(n)* time.\n- It keeps one dictionary.\n- Empty input gives \`{}\`.\n\n` +
+    `| input | output |\n|---|---|\n| [] | {} |\n| [2, 4] | {"0": 6} |\n\n` +
+    `And the same idea in TypeScript:\n\n\`\`\`ts\nexport function rank(items: Item[]) {\n${typescript}\n  return items;\n}\n\`\`\`\n\n`;
+  return [1, 2].map(section).join('');
+}
+
+/**
+ * What rendering costs per streamed token as an answer grows: the playground's
+ * incremental renderer against parsing and highlighting the whole answer again.
+ * Each figure is the mean over the 40 updates before that point of the answer.
+ */
+function benchMarkdown(): void {
+  const answer = codingAnswer();
+  const ends = Array.from({ length: Math.ceil(answer.length / 4) }, (_, i) => Math.min(answer.length, (i + 1) * 4));
+  const stream = new MarkdownStream();
+  const incremental = ends.map((end) => {
+    const start = performance.now();
+    stream.update(answer.slice(0, end));
+    return performance.now() - start;
+  });
+  const window = 40;
+  console.log(`\nMarkdown per streamed token (${answer.length.toLocaleString('en-US')}-character answer, 4 characters a token; mean of ${window} tokens)`);
+  console.log(`  ${'at'.padEnd(12)} ${'incremental'.padStart(12)} ${'full re-render'.padStart(15)}`);
+  for (const share of [0.25, 0.5, 0.75, 1]) {
+    const last = Math.round(share * ends.length);
+    const slice = incremental.slice(last - window, last);
+    const full = ends.slice(last - window, last).map((end) => {
+      const start = performance.now();
+      renderMarkdown(answer.slice(0, end));
+      return performance.now() - start;
+    });
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    console.log(`  ${`${Math.round(share * 100)}%`.padEnd(12)} ${`${mean(slice).toFixed(3)} ms`.padStart(12)} ${`${mean(full).toFixed(3)} ms`.padStart(15)}`);
+  }
+}
+
 async function benchNode(followUps: FollowUpRow[]): Promise<Row[]> {
   const { engine, close } = await startEngine();
   const rows: Row[] = [];
@@ -210,6 +256,7 @@ async function benchBrowser(followUps: FollowUpRow[]): Promise<Row[]> {
 }
 
 benchSampler();
+benchMarkdown();
 const followUps: FollowUpRow[] = [];
 const rows = [...(await benchNode(followUps)), ...(await benchBrowser(followUps))];
 console.log(`\nTiny instruct model, greedy, prompt "${QUESTION}", cold prefill (medians of ${RUNS} runs; WebGPU: 1 run)`);

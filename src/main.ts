@@ -4,7 +4,11 @@ import { startHttpBridge } from './api/http-bridge.ts';
 import { registerServiceWorker } from './service-worker-registration.ts';
 import App from './ui/App.svelte';
 import { connectClient } from './ui/state/client.ts';
+// Bundled, so the app looks the same everywhere and needs no font CDN offline.
+import '@fontsource-variable/inter';
+import '@fontsource-variable/jetbrains-mono';
 import './ui/styles.css';
+import './ui/markdown/highlight.css';
 
 declare global {
   interface Window {

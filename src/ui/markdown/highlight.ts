@@ -21,7 +21,6 @@ import swift from 'highlight.js/lib/languages/swift';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
-import './highlight.css';
 
 /**
  * Only the core and the languages people ask a coding model about, so the

@@ -1,0 +1,31 @@
+/**
+ * Readable names for hub ids: 'onnx-community/deepseek-coder-1.3b-instruct-ONNX'
+ * reads as 'DeepSeek Coder 1.3B Instruct'. The id stays the model's identity;
+ * this is only how the playground shows it.
+ */
+const SPELLINGS: Record<string, string> = { deepseek: 'DeepSeek', onnx: 'ONNX', gguf: 'GGUF', llama: 'Llama', codellama: 'CodeLlama' };
+
+function word(part: string): string {
+  const known = SPELLINGS[part.toLowerCase()];
+  if (known) return known;
+  // Sizes and versions: 1.3b → 1.3B, 7B stays, v2 stays.
+  if (/^\d+(\.\d+)?[bmk]$/i.test(part)) return part.toUpperCase();
+  return part.charAt(0).toUpperCase() + part.slice(1);
+}
+
+export function modelTitle(id: string): string {
+  const name = id.slice(id.indexOf('/') + 1).replace(/[-_]onnx$/i, '');
+  return name.split(/[-_]+/).filter(Boolean).map(word).join(' ') || id;
+}
+
+export function modelOwner(id: string): string {
+  const slash = id.indexOf('/');
+  return slash === -1 ? '' : id.slice(0, slash);
+}
+
+/** Titles for a list of ids, with the owner added where two would read the same. */
+export function distinctTitles(ids: readonly string[]): Map<string, string> {
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(modelTitle(id), (counts.get(modelTitle(id)) ?? 0) + 1);
+  return new Map(ids.map((id) => [id, (counts.get(modelTitle(id)) ?? 0) > 1 ? `${modelTitle(id)} (${modelOwner(id)})` : modelTitle(id)]));
+}
