@@ -225,6 +225,11 @@ export class CausalLM {
     this.cachedIds = [];
   }
 
+  /** How many leading tokens of `ids` a `prefill` now would take from the cache: all it shares with them but the last. */
+  reusablePrefix(ids: number[]): number {
+    return Math.max(0, Math.min(sharedPrefixLength(this.cachedIds, ids), ids.length - 1));
+  }
+
   /**
    * Starts a sequence at `ids`, reusing the cache for the longest prefix it
    * shares with what the cache holds: a chat's earlier turns, or the prompt
@@ -236,7 +241,7 @@ export class CausalLM {
    * cold run: the same seed then gives the same tokens whatever ran before.
    */
   async prefill(ids: number[], checkpoint: () => void = () => {}): Promise<Prefill> {
-    const reusedTokens = Math.max(0, Math.min(sharedPrefixLength(this.cachedIds, ids), ids.length - 1));
+    const reusedTokens = this.reusablePrefix(ids);
     if (reusedTokens === 0) await this.reset();
     else if (reusedTokens < this.cachedIds.length) await this.truncateCache(reusedTokens);
     await this.forward(ids.slice(reusedTokens, -1), checkpoint);

@@ -20,8 +20,7 @@ export class StreamingDetokenizer {
   /** Adds one token and returns the text that became final (possibly empty). */
   push(token: number): string {
     this.tokens.push(token);
-    const prefixText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset, this.readOffset));
-    const fullText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset));
+    const { prefixText, fullText } = this.window();
     if (fullText.length <= prefixText.length || fullText.endsWith('\uFFFD')) return '';
     this.prefixOffset = this.readOffset;
     this.readOffset = this.tokens.length;
@@ -34,9 +33,16 @@ export class StreamingDetokenizer {
    * everything was emitted.
    */
   flush(): string {
-    const prefixText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset, this.readOffset));
-    const fullText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset));
+    const { prefixText, fullText } = this.window();
     this.prefixOffset = this.readOffset = this.tokens.length;
     return fullText.length > prefixText.length ? fullText.slice(prefixText.length) : '';
+  }
+
+  /** The text already emitted from the window, and the whole window's text. */
+  private window(): { prefixText: string; fullText: string } {
+    return {
+      prefixText: this.tokenizer.decode(this.tokens.slice(this.prefixOffset, this.readOffset)),
+      fullText: this.tokenizer.decode(this.tokens.slice(this.prefixOffset)),
+    };
   }
 }

@@ -336,13 +336,14 @@ export class Engine {
       constrained: ConstrainedOutput | null;
       /** When the request's turn in the queue began. */
       startedAt: number;
+      /** Prompt tokens the KV cache held from earlier requests when this one began. */
+      cachedTokens: number;
     },
     signal: AbortSignal | undefined,
     sinkFor: (index: number) => ChoiceSink,
   ): Promise<Usage> {
     const baseSeed = args.params.seed;
     let completionTokens = 0;
-    let cachedTokens = 0;
     for (let index = 0; index < args.n; index++) {
       const sink = sinkFor(index);
       const result = await generate(lm, {
@@ -356,8 +357,6 @@ export class Engine {
         onText: (text, logprobs) => sink.onText(text, logprobs),
       });
       completionTokens += result.completionTokens;
-      // The prompt counts once however many choices share it; later choices always find it cached.
-      if (index === 0) cachedTokens = result.cachedPromptTokens;
       sink.onFinish(result);
     }
     const promptTokens = args.promptIds.length;
@@ -365,7 +364,7 @@ export class Engine {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
-      prompt_tokens_details: { cached_tokens: cachedTokens },
+      prompt_tokens_details: { cached_tokens: args.cachedTokens },
     };
   }
 
@@ -414,7 +413,7 @@ export class Engine {
       const wantLogprobs = request.params.topLogprobs !== null;
       const usage = await this.runChoices(
         lm,
-        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained, startedAt },
+        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained, startedAt, cachedTokens: lm.reusablePrefix(promptIds) },
         signal,
         (index) => {
           emit(roleChunk(context, index));
@@ -461,10 +460,12 @@ export class Engine {
         onChunk?.(chunk);
       };
       const topCount = request.params.topLogprobs;
+      const cachedTokens = lm.reusablePrefix(promptIds);
       const promptScores = request.echo && topCount !== null ? await this.scorePrompt(lm, promptIds, topCount, signal) : null;
       const usage = await this.runChoices(
         lm,
-        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained: null, startedAt },
+        // Scoring recomputes the whole prompt, so then nothing came from an earlier request.
+        { promptIds, params: request.params, n: request.n, maxNewTokens, constrained: null, startedAt, cachedTokens: promptScores ? 0 : cachedTokens },
         signal,
         (index) => {
           const offsets = new TextOffsets();
@@ -484,8 +485,6 @@ export class Engine {
           };
         },
       );
-      // Scoring computed the whole prompt in this request: nothing came from an earlier one.
-      if (promptScores) usage.prompt_tokens_details = { cached_tokens: 0 };
       if (request.includeUsage) emit(completionUsageChunk(context, usage));
       return assembleCompletion(chunks, usage);
     });
@@ -535,15 +534,13 @@ export class Engine {
       const text = table.text(entry.token);
       logprobs.tokens.push(text);
       logprobs.token_logprobs.push(entry.logprob);
-      if (entry.top === null) {
-        logprobs.top_logprobs.push(null);
-        logprobs.text_offset.push(offsets.next(table.bytes(entry.token)));
-        continue;
-      }
-      const top: Record<string, number> = {};
-      for (const alternative of entry.top) {
-        const key = table.text(alternative.token);
-        if (!(key in top)) top[key] = alternative.logprob;
+      let top: Record<string, number> | null = null;
+      if (entry.top !== null) {
+        top = {};
+        for (const alternative of entry.top) {
+          const key = table.text(alternative.token);
+          if (!(key in top)) top[key] = alternative.logprob;
+        }
       }
       logprobs.top_logprobs.push(top);
       logprobs.text_offset.push(offsets.next(table.bytes(entry.token)));

@@ -23,8 +23,6 @@ export interface ConstrainedOutput {
 export interface GenerationResult {
   finishReason: FinishReason;
   completionTokens: number;
-  /** Leading prompt tokens the KV cache already held, so prefill skipped them. */
-  cachedPromptTokens: number;
   timings: Timings;
   /** The constrained text a tool call produced, or null when there was none. */
   captured: string | null;
@@ -91,7 +89,7 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   checkpoint();
   if (maxNewTokens === 0) {
     // Completions with echo and max_tokens 0: the prompt alone, scored or not, and nothing generated.
-    return { finishReason: 'length', completionTokens: 0, cachedPromptTokens: 0, captured: null, timings: NO_TIMINGS };
+    return { finishReason: 'length', completionTokens: 0, captured: null, timings: NO_TIMINGS };
   }
   const prefillStart = performance.now();
   const start = args.startedAt ?? prefillStart;
@@ -178,7 +176,6 @@ export async function generate(lm: CausalLM, args: GenerationArgs): Promise<Gene
   return {
     finishReason,
     completionTokens,
-    cachedPromptTokens: prefill.reusedTokens,
     captured,
     timings: {
       time_to_first_token_ms: Math.round((firstTokenAt - start) * 100) / 100,
