@@ -25,7 +25,8 @@ export function modelOwner(id: string): string {
 
 /** Titles for a list of ids, with the owner added where two would read the same. */
 export function distinctTitles(ids: readonly string[]): Map<string, string> {
+  const titles = ids.map((id) => [id, modelTitle(id)] as const);
   const counts = new Map<string, number>();
-  for (const id of ids) counts.set(modelTitle(id), (counts.get(modelTitle(id)) ?? 0) + 1);
-  return new Map(ids.map((id) => [id, (counts.get(modelTitle(id)) ?? 0) > 1 ? `${modelTitle(id)} (${modelOwner(id)})` : modelTitle(id)]));
+  for (const [, title] of titles) counts.set(title, (counts.get(title) ?? 0) + 1);
+  return new Map(titles.map(([id, title]) => [id, (counts.get(title) ?? 0) > 1 ? `${title} (${modelOwner(id)})` : title]));
 }

@@ -107,9 +107,9 @@ class ModelState {
     this.pendingWarnings = null;
   }
 
-  /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
   private askedToPersist = false;
 
+  /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
   cancel(): void {
     this.controller?.abort();
   }
