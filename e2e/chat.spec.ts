@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import type { ChatCompletionRequest } from '../src/protocol/index.ts';
 import { CODE_ANSWER, CODE_CONVERSATION, CODE_SNIPPET, XSS_CONVERSATION } from './chat-fixtures.ts';
-import { INSTRUCT, openApp } from './helpers.ts';
+import { INSTRUCT, openApp, reloadOnceSaved } from './helpers.ts';
 
 declare global {
   interface Window {
@@ -174,7 +174,7 @@ test('clear empties the conversation, Undo puts it back, and a clear stays clear
   await expect(page.getByTestId('message-assistant')).toHaveCount(1);
   await page.getByTestId('clear-button').click();
   await expect(page.getByTestId('message-user')).toHaveCount(0);
-  await page.reload();
+  await reloadOnceSaved(page);
   await expect(conversationTitles(page)).toHaveText(['New conversation']);
   await expect(page.getByTestId('message-user')).toHaveCount(0);
 });
@@ -187,7 +187,7 @@ test('conversations persist across reloads, and can be renamed and deleted', asy
   await ask(page, 'Beta question');
   await expect(conversationTitles(page)).toHaveText(['Beta question', 'Alpha question']);
 
-  await page.reload();
+  await reloadOnceSaved(page);
   await expect(conversationTitles(page)).toHaveText(['Beta question', 'Alpha question']);
   // The conversation that was open is open again, with its messages and stats.
   await expect(page.getByTestId('message-user')).toHaveText(['Beta question']);
@@ -208,7 +208,7 @@ test('conversations persist across reloads, and can be renamed and deleted', asy
   await page.getByTestId('conversation-delete-confirm').click();
   await expect(conversationTitles(page)).toHaveText(['Renamed alpha']);
 
-  await page.reload();
+  await reloadOnceSaved(page);
   await expect(conversationTitles(page)).toHaveText(['Renamed alpha']);
   await expect(page.getByTestId('message-user')).toHaveText(['Alpha question']);
 });
@@ -286,7 +286,7 @@ test('model output cannot run script, load anything, or leave the page', async (
   await answers.first().getByText('hover me').hover();
   await answers.nth(1).getByText('click me').click();
   await answers.first().getByText('Send form').click();
-  await page.reload();
+  await reloadOnceSaved(page);
   await expect(page.getByTestId('message-assistant')).toHaveCount(2);
   await page.waitForTimeout(500);
   expect(await page.evaluate(() => window.xssFired)).toBeUndefined();

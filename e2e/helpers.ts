@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import type { Device, Dtype, LoadedModel } from '../src/protocol/index.ts';
 
 export const INSTRUCT = 'tiny-random/deepseek-coder-instruct';
@@ -8,6 +8,15 @@ export const LONG_PROMPT = 'Explain closures';
 export async function openApp(page: Page): Promise<void> {
   await page.goto('/');
   await page.waitForFunction(() => window.deepseek !== undefined);
+}
+
+/**
+ * Reloads once every conversation write has committed: an unloading page
+ * aborts IndexedDB transactions still in flight, as a closing tab would.
+ */
+export async function reloadOnceSaved(page: Page): Promise<void> {
+  await expect(page.getByTestId('conversation-list')).toHaveAttribute('data-saving', 'false');
+  await page.reload();
 }
 
 export function loadModel(page: Page, device: Device, dtype: Dtype): Promise<LoadedModel> {

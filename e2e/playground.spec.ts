@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { INSTRUCT, openApp } from './helpers.ts';
+import { INSTRUCT, openApp, reloadOnceSaved } from './helpers.ts';
 
 /** With seed 21 at temperature 1, the tiny instruct model answers this with about 500 tokens. */
 const LONG_ANSWER = 'Another long one';
@@ -127,7 +127,7 @@ test('on WASM: Shift+Enter adds a line, Enter sends, Escape stops, and a reload 
   // Past the 2 s between saves while an answer streams.
   await page.waitForTimeout(3_000);
   await expect(page.getByTestId('stop-button')).toBeVisible();
-  await page.reload();
+  await reloadOnceSaved(page);
   await expect(answer.locator('.markdown')).not.toBeEmpty();
   await expect(page.getByTestId('message-meta')).toContainText('Stopped');
 });

@@ -28,6 +28,11 @@ class ConversationsState {
   /** Why conversations cannot be saved, when they cannot. */
   storageError = $state<string | null>(null);
   importError = $state<string | null>(null);
+  /**
+   * Writes not yet committed. A page that unloads aborts them, so a reload
+   * before this is back to 0 can lose the last change.
+   */
+  pendingWrites = $state(0);
   private database: Promise<Database<ChatSchema>> | null = null;
 
   constructor() {
@@ -122,10 +127,13 @@ class ConversationsState {
 
   private async write(operation: (database: Database<ChatSchema>) => Promise<void>): Promise<void> {
     if (!this.database) return;
+    this.pendingWrites += 1;
     try {
       await operation(await this.database);
     } catch (error) {
       this.storageError = `Could not save conversations: ${toApiError(error).message}`;
+    } finally {
+      this.pendingWrites -= 1;
     }
   }
 }
