@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import type { ChatCompletionRequest } from '../src/protocol/index.ts';
 import { CODE_ANSWER, CODE_CONVERSATION, CODE_SNIPPET, XSS_CONVERSATION } from './chat-fixtures.ts';
-import { INSTRUCT, openApp, reloadOnceSaved } from './helpers.ts';
+import { END_OF_SEQUENCE, INSTRUCT, openApp, reloadOnceSaved } from './helpers.ts';
 
 declare global {
   interface Window {
@@ -26,9 +26,6 @@ async function setParam(page: Page, testid: string, value: number): Promise<void
   await page.getByTestId(`${testid}-number`).fill(String(value));
   await page.getByTestId(`${testid}-number`).press('Tab');
 }
-
-/** The tiny instruct model's end-of-sequence tokens (its own and the base model's). */
-const END_OF_SEQUENCE = [32014, 32021];
 
 /**
  * Opens the app with the tiny model loaded, greedy short answers, and every

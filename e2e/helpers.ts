@@ -4,6 +4,8 @@ import type { Device, Dtype, LoadedModel } from '../src/protocol/index.ts';
 export const INSTRUCT = 'tiny-random/deepseek-coder-instruct';
 /** A prompt whose greedy answer on the tiny instruct model runs for dozens of tokens before EOS. */
 export const LONG_PROMPT = 'Explain closures';
+/** The tiny instruct model's end-of-sequence tokens (its own and the base model's). */
+export const END_OF_SEQUENCE = [32014, 32021];
 
 export async function openApp(page: Page): Promise<void> {
   await page.goto('/');
@@ -34,4 +36,26 @@ export function errorFrom(page: Page, body: unknown): Promise<{ error: Record<st
       return { error: error.error, status: error.status };
     }
   }, body);
+}
+
+/** The live token count in the status bar goes up while an answer streams. */
+export async function expectGrowingTokenCount(page: Page): Promise<void> {
+  const count = async () => Number(((await page.getByTestId('live-tokens').textContent()) ?? '').replace(/\D/g, ''));
+  const first = await count();
+  expect(first).toBeGreaterThan(0);
+  await expect.poll(count).toBeGreaterThan(first);
+}
+
+/**
+ * From now on, raw completions from the page ban the end-of-sequence tokens,
+ * so they run to max_tokens: the random-weight model otherwise may stop
+ * before a test can act on the stream.
+ */
+export async function endlessCompletions(page: Page): Promise<void> {
+  await page.evaluate((banned) => {
+    const completions = window.deepseek.completions;
+    const create = completions.create;
+    const logitBias = Object.fromEntries(banned.map((token) => [token, -100]));
+    completions.create = ((body, options) => create({ ...body, logit_bias: logitBias }, options)) as typeof create;
+  }, END_OF_SEQUENCE);
 }

@@ -5,13 +5,11 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { INSTRUCT, openApp } from './helpers.ts';
+import { endlessCompletions, expectGrowingTokenCount, INSTRUCT, openApp } from './helpers.ts';
 
 const BASE = 'tiny-random/deepseek-coder-base';
 const PREFIX = 'def add(a: int, b: int) -> int:\n';
 const SUFFIX = '\n\nprint(add(1, 2))\n';
-/** A text whose greedy continuation on the tiny instruct model runs past 80 tokens, long enough to stop by hand. */
-const LONG_TEXT = 'class Stack:\n';
 
 async function load(page: Page, model: string): Promise<void> {
   await page.getByTestId('model-select').selectOption(model);
@@ -104,14 +102,21 @@ test('Prompt mode continues the text in place, shows stats, and Escape stops it'
 
   // A long continuation, stopped from the keyboard.
   await setParam(page, 'param-max-tokens', '4096');
-  await page.getByTestId('prompt-input').fill(LONG_TEXT);
+  await endlessCompletions(page);
+  await page.getByTestId('prompt-input').fill('class Stack:\n');
   await page.getByTestId('prompt-input').press('Control+Enter');
   await expect(page.getByTestId('prompt-stop')).toBeVisible();
   await expect(page.getByTestId('prompt-continuation')).not.toBeEmpty();
   await expect(page.getByTestId('prompt-output')).toBeFocused();
+  // While it streams, the status bar counts the tokens and the rate.
+  await expect(page.getByTestId('live-rate')).toHaveText(/^≈ [\d.]+ tok\/s$/);
+  await expectGrowingTokenCount(page);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('run-end')).toHaveText('Stopped');
   await expect(page.getByTestId('prompt-generate')).toHaveText('Continue');
+  // A stopped run has no engine timings: the counted figures stay.
+  await expect(page.getByTestId('live-tokens')).toHaveCount(0);
+  await expect(page.getByTestId('run-stats')).toHaveText(/^Stopped at\s*[\d,]+ tokens\s*Decode\s*≈ [\d.]+ tok\/s$/);
 });
 
 test('Code infill suggests the base model, then fills the middle in place, highlighted, and copies the merged code', async ({ page }) => {

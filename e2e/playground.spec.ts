@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { INSTRUCT, openApp, reloadOnceSaved } from './helpers.ts';
+import { expectGrowingTokenCount, INSTRUCT, openApp, reloadOnceSaved } from './helpers.ts';
 
 /** With seed 21 at temperature 1, the tiny instruct model answers this with about 500 tokens. */
 const LONG_ANSWER = 'Another long one';
@@ -116,11 +116,16 @@ test('on WASM: Shift+Enter adds a line, Enter sends, Escape stops, and a reload 
   await expect(input).toHaveValue('');
   const answer = page.getByTestId('message-assistant');
   await expect(answer.locator('.markdown')).not.toBeEmpty();
+  await expect(page.getByTestId('live-rate')).toHaveText(/^≈ [\d.]+ tok\/s$/);
+  await expectGrowingTokenCount(page);
   await input.press('Escape');
   await expect(page.getByTestId('message-meta')).toContainText('Stopped');
   await expect(page.getByTestId('chat-announcement')).toHaveText('Answer stopped.');
+  await expect(page.getByTestId('run-stats')).toContainText(/Stopped at\s*[\d,]+ tokens/);
 
+  // The stopped answer's figures belong to its conversation.
   await page.getByTestId('new-conversation').click();
+  await expect(page.getByTestId('run-stats')).toHaveText('Timings appear after the first answer.');
   await input.fill(LONG_ANSWER);
   await input.press('Enter');
   await expect(answer.locator('.markdown')).not.toBeEmpty();

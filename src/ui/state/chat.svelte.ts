@@ -1,4 +1,5 @@
 import { toApiError, type ChatMessage } from '../../protocol/index.ts';
+import { LiveDecodeCounter, type LiveDecode } from '../live-decode.ts';
 import { client } from './client.ts';
 import type { Conversation, StoredMessage } from './conversation.ts';
 import { conversationsState } from './conversations.svelte.ts';
@@ -10,6 +11,11 @@ const PARTIAL_SAVE_INTERVAL_MS = 2000;
 /** The open conversation's messages and the one generation that may be in flight. */
 class ChatState {
   streaming = $state(false);
+  /**
+   * The tokens of the answer streaming now, or of the last one when it was
+   * stopped before the engine's timings came: counted from its chunks.
+   */
+  live = $state<{ replyId: string; figures: LiveDecode } | null>(null);
   /** What the last Clear removed, so Undo can put it back until the conversation changes again. */
   cleared = $state<{ conversationId: string; messages: StoredMessage[] } | null>(null);
   private controller: AbortController | null = null;
@@ -90,7 +96,9 @@ class ChatState {
     conversation.messages.push({ id: crypto.randomUUID(), role: 'assistant', content: '' });
     const reply = conversation.messages[conversation.messages.length - 1];
     this.streaming = true;
+    this.live = null;
     this.controller = new AbortController();
+    const counter = new LiveDecodeCounter();
     void conversationsState.save(conversation, { touch: true });
     try {
       const stream = await client().chat.completions.create(
@@ -100,7 +108,11 @@ class ChatState {
       let savedAt = performance.now();
       for await (const chunk of stream) {
         const choice = chunk.choices[0];
-        if (choice?.delta.content) reply.content += choice.delta.content;
+        if (choice?.delta.content) {
+          reply.content += choice.delta.content;
+          const figures = counter.record(performance.now());
+          if (figures) this.live = { replyId: reply.id, figures };
+        }
         if (choice?.finish_reason) reply.finish = choice.finish_reason;
         if (chunk.timings) reply.timings = chunk.timings;
         if (chunk.usage) reply.usage = chunk.usage;
@@ -121,6 +133,8 @@ class ChatState {
     } finally {
       reply.finish ??= 'stop';
       this.streaming = false;
+      const figures = counter.figures();
+      this.live = reply.timings || !figures ? null : { replyId: reply.id, figures };
       this.controller = null;
       await conversationsState.save(conversation, { touch: true });
     }

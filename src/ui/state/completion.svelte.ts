@@ -1,4 +1,5 @@
 import { toApiError, type FinishReason, type Timings, type Usage } from '../../protocol/index.ts';
+import { LiveDecodeCounter, type LiveDecode } from '../live-decode.ts';
 import { client } from './client.ts';
 import { modelState } from './model.svelte.ts';
 import { paramsState } from './params.svelte.ts';
@@ -24,6 +25,8 @@ export class CompletionRun {
   error = $state<string | null>(null);
   usage = $state<Usage | null>(null);
   timings = $state<Timings | null>(null);
+  /** The tokens so far, counted from the chunks: while the text streams, and after a stop, which has no timings. */
+  live = $state<LiveDecode | null>(null);
   private controller: AbortController | null = null;
 
   /** Whether there is a result (or one on its way) to show instead of the editors. */
@@ -40,8 +43,10 @@ export class CompletionRun {
     this.error = null;
     this.usage = null;
     this.timings = null;
+    this.live = null;
     this.streaming = true;
     this.controller = new AbortController();
+    const counter = new LiveDecodeCounter();
     try {
       const stream = await client().completions.create(
         { model, ...input, ...paramsState.request(), stream: true, stream_options: { include_usage: true } },
@@ -49,7 +54,10 @@ export class CompletionRun {
       );
       for await (const chunk of stream) {
         const choice = chunk.choices[0];
-        if (choice?.text) this.text += choice.text;
+        if (choice?.text) {
+          this.text += choice.text;
+          this.live = counter.record(performance.now()) ?? this.live;
+        }
         if (choice?.finish_reason) this.end = choice.finish_reason;
         if (chunk.timings) this.timings = chunk.timings;
         if (chunk.usage) this.usage = chunk.usage;
@@ -64,6 +72,7 @@ export class CompletionRun {
       }
     } finally {
       this.streaming = false;
+      this.live = this.timings ? null : counter.figures();
       this.controller = null;
     }
   }
@@ -79,5 +88,6 @@ export class CompletionRun {
     this.text = '';
     this.end = null;
     this.error = null;
+    this.live = null;
   }
 }
