@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import type { ChatCompletionRequest } from '../src/protocol/index.ts';
 import { CODE_ANSWER, CODE_CONVERSATION, CODE_SNIPPET, XSS_CONVERSATION } from './chat-fixtures.ts';
@@ -236,6 +237,39 @@ test('export downloads the conversation as JSON, and import opens it again; bad 
   await expect(page.getByTestId('import-error')).toHaveCount(0);
   await expect(conversationTitles(page)).toHaveText(['Imported copy', 'Write a debounce function in TypeScript and tell me when to…']);
   await expect(page.getByTestId('message-assistant').locator('.code-block')).toHaveCount(2);
+});
+
+test('past six conversations a search appears: it finds every word in titles and messages, and Escape clears it', async ({ page }) => {
+  await openApp(page);
+  const topics = ['Binary search in Go', 'Async Rust', 'Python decorators', 'SQL joins', 'CSS grid', 'Bash loops', 'Go channels'];
+  for (const [index, topic] of topics.entries()) {
+    if (index === 6) await expect(page.getByTestId('conversation-search')).toHaveCount(0);
+    const messages = [
+      { role: 'user', content: topic },
+      { role: 'assistant', content: `Here is how ${topic.toLowerCase()} work${index === 1 ? ', with tokio' : ''}.`, finish: 'stop' },
+    ];
+    await importConversation(page, JSON.stringify({ format: 'deepseek-coder-web.conversation', version: 1, title: '', systemPrompt: '', messages }));
+    await expect(conversationTitles(page).first()).toHaveText(topic);
+  }
+  const search = page.getByTestId('conversation-search');
+  await search.fill('go');
+  await expect(conversationTitles(page)).toHaveText(['Go channels', 'Binary search in Go']);
+  await search.fill('GO chan');
+  await expect(conversationTitles(page)).toHaveText(['Go channels']);
+  // A word found only in an answer.
+  await search.fill('tokio');
+  await expect(conversationTitles(page)).toHaveText(['Async Rust']);
+  await conversationTitles(page).click();
+  await expect(page.getByTestId('message-user')).toHaveText('Async Rust');
+
+  await search.fill('haskell');
+  await expect(conversationTitles(page)).toHaveCount(0);
+  await expect(page.getByTestId('conversation-no-match')).toHaveText('No conversation mentions “haskell”.');
+  const axe = await new AxeBuilder({ page }).include('#sidebar').analyze();
+  expect(axe.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')).toEqual([]);
+  await search.press('Escape');
+  await expect(search).toHaveValue('');
+  await expect(conversationTitles(page)).toHaveCount(7);
 });
 
 test('model output cannot run script, load anything, or leave the page', async ({ page }) => {

@@ -5,6 +5,7 @@ import {
   exportConversation,
   exportFileName,
   FILE_FORMAT,
+  matchesSearch,
   newConversation,
   parseConversationFile,
   type Conversation,
@@ -91,4 +92,29 @@ describe('conversation files', () => {
       expect(error.message).toMatch(message);
     });
   }
+});
+
+describe('matchesSearch', () => {
+  it('finds words in the title and in any message, ignoring case', () => {
+    const value = conversation();
+    expect(matchesSearch(value, 'binary')).toBe(true);
+    expect(matchesSearch(value, 'RUST')).toBe(true);
+    expect(matchesSearch(value, 'func search')).toBe(true);
+    expect(matchesSearch({ ...value, title: 'Kotlin help' }, 'kotlin')).toBe(true);
+  });
+
+  it('needs every word, each anywhere in the conversation', () => {
+    const value = conversation();
+    expect(matchesSearch(value, 'go rust')).toBe(true);
+    expect(matchesSearch(value, 'go python')).toBe(false);
+  });
+
+  it('matches everything on a blank query, and nothing that is not there', () => {
+    const value = conversation();
+    expect(matchesSearch(value, '')).toBe(true);
+    expect(matchesSearch(value, '  \n ')).toBe(true);
+    expect(matchesSearch(value, 'haskell')).toBe(false);
+    // The system prompt is a setting, not what the conversation is about.
+    expect(matchesSearch(value, 'briefly')).toBe(false);
+  });
 });

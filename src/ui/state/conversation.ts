@@ -43,6 +43,18 @@ export function displayTitle(conversation: Conversation): string {
   return first.length > TITLE_LENGTH ? `${first.slice(0, TITLE_LENGTH - 1).trimEnd()}…` : first;
 }
 
+/**
+ * Whether every word of `query` appears, ignoring case, in the conversation's
+ * title or in one of its messages: "rust async" finds a conversation that
+ * mentions both anywhere. A blank query matches everything.
+ */
+export function matchesSearch(conversation: Conversation, query: string): boolean {
+  const words = query.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const texts = [displayTitle(conversation), ...conversation.messages.map((message) => message.content)].map((text) => text.toLocaleLowerCase());
+  return words.every((word) => texts.some((text) => text.includes(word)));
+}
+
 /** Whether a conversation holds anything worth keeping. */
 export function isBlank(conversation: Conversation): boolean {
   return conversation.messages.length === 0 && conversation.systemPrompt === '' && conversation.title === '';
