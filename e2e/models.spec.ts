@@ -29,13 +29,19 @@ interface Download {
   range: string | null;
 }
 
-/** Files the worker fetches in hub layout, leaving out transformers.js's one-byte size probes. */
-function watchDownloads(context: BrowserContext): Download[] {
+/**
+ * Files of one model the page fetches in hub layout, leaving out transformers.js's
+ * one-byte size probes. Other models' lookups (the library asks the hub about the
+ * whole catalog when it opens) may land at any time, so they are not counted.
+ */
+function watchDownloads(context: BrowserContext, modelId: string): Download[] {
   const downloads: Download[] = [];
+  const prefix = `/${modelId}/resolve/main/`;
   context.on('request', (request) => {
-    const file = /\/resolve\/main\/(.+)$/.exec(new URL(request.url()).pathname);
+    const { pathname } = new URL(request.url());
+    const at = pathname.indexOf(prefix);
     const range = request.headers()['range'] ?? null;
-    if (file && range !== 'bytes=0-0') downloads.push({ path: file[1], range });
+    if (at >= 0 && range !== 'bytes=0-0') downloads.push({ path: pathname.slice(at + prefix.length), range });
   });
   return downloads;
 }
@@ -104,7 +110,7 @@ test('models listed after the library opened get their sizes too (a slow engine 
 });
 
 test('a load marks the model cached; deleting it empties the cache and the next load downloads again', async ({ page }) => {
-  const downloads = watchDownloads(page.context());
+  const downloads = watchDownloads(page.context(), INSTRUCT);
   await openApp(page);
   await page.getByTestId('library-toggle').click();
   const instruct = card(page, INSTRUCT);
@@ -136,7 +142,7 @@ test('a load marks the model cached; deleting it empties the cache and the next 
 });
 
 test('the base model loads from the older export’s decoder_model_merged file names', async ({ page }) => {
-  const downloads = watchDownloads(page.context());
+  const downloads = watchDownloads(page.context(), BASE);
   await openApp(page);
   const loaded = await page.evaluate((id) => window.deepseek.load(id, { device: 'wasm', dtype: 'q4' }), BASE);
   expect(loaded.dtype).toBe('q4');
@@ -200,7 +206,7 @@ test('the storage panel shows usage against the quota and asks for persistent st
 });
 
 test('Cancel stops a slow download; the next load fetches only the rest, with a Range request', async ({ page }) => {
-  const downloads = watchDownloads(page.context());
+  const downloads = watchDownloads(page.context(), INSTRUCT);
   await openApp(page);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
@@ -253,7 +259,7 @@ test('Cancel stops a slow download; the next load fetches only the rest, with a 
 });
 
 test('a download that fails on the network says so; Retry keeps the finished files and fetches only the rest', async ({ page }) => {
-  const downloads = watchDownloads(page.context());
+  const downloads = watchDownloads(page.context(), INSTRUCT);
   // The connection to the graph breaks; everything else arrives.
   await page.context().route('**/onnx/model_q4.onnx', (route) => route.abort('connectionreset'));
   await openApp(page);
