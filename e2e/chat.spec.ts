@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import type { ChatCompletionRequest } from '../src/protocol/index.ts';
 import { CODE_ANSWER, CODE_CONVERSATION, CODE_SNIPPET, XSS_CONVERSATION } from './chat-fixtures.ts';
-import { END_OF_SEQUENCE, INSTRUCT, openApp, reloadOnceSaved } from './helpers.ts';
+import { END_OF_SEQUENCE, INSTRUCT, openApp, reloadOnceSaved, seriousViolations } from './helpers.ts';
 
 declare global {
   interface Window {
@@ -211,12 +210,23 @@ test('conversations persist across reloads, and can be renamed and deleted', asy
   await expect(page.getByTestId('message-user')).toHaveText(['Alpha question']);
 });
 
-test('export downloads the conversation as JSON, and import opens it again; bad files are refused clearly', async ({ page }) => {
+test('export downloads the conversation as Markdown or JSON, and the JSON imports again; bad files are refused clearly', async ({ page }) => {
   await openApp(page);
   await importConversation(page, CODE_CONVERSATION);
   await expect(page.getByTestId('message-assistant').locator('.code-block')).toHaveCount(2);
 
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
+  await page.getByTestId('export-button').click();
+  await expect(page.getByTestId('export-menu')).toBeVisible();
+  expect(await seriousViolations(page, '#export-menu')).toEqual([]);
+  const [markdown] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-markdown').click()]);
+  await expect(page.getByTestId('export-menu')).toBeHidden();
+  expect(markdown.suggestedFilename()).toBe('write-a-debounce-function-in-typescript-and-tell.md');
+  expect(await readFile(await markdown.path(), 'utf8')).toBe(
+    `# Write a debounce function in TypeScript and tell me when to…\n\n## You\n\nWrite a debounce function in TypeScript and tell me when to use it.\n\n## DeepSeek Coder\n\n${CODE_ANSWER}\n`,
+  );
+
+  await page.getByTestId('export-button').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
   expect(download.suggestedFilename()).toBe('write-a-debounce-function-in-typescript-and-tell.json');
   const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
   expect(exported).toMatchObject({ format: 'deepseek-coder-web.conversation', version: 1, title: '', systemPrompt: '' });
@@ -265,8 +275,7 @@ test('past six conversations a search appears: it finds every word in titles and
   await search.fill('haskell');
   await expect(conversationTitles(page)).toHaveCount(0);
   await expect(page.getByTestId('conversation-no-match')).toHaveText('No conversation mentions “haskell”.');
-  const axe = await new AxeBuilder({ page }).include('#sidebar').analyze();
-  expect(axe.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')).toEqual([]);
+  expect(await seriousViolations(page, '#sidebar')).toEqual([]);
   await search.press('Escape');
   await expect(search).toHaveValue('');
   await expect(conversationTitles(page)).toHaveCount(7);

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 import type { Device, Dtype, LoadedModel } from '../src/protocol/index.ts';
 
@@ -58,4 +59,13 @@ export async function endlessCompletions(page: Page): Promise<void> {
     const logitBias = Object.fromEntries(banned.map((token) => [token, -100]));
     completions.create = ((body, options) => create({ ...body, logit_bias: logitBias }, options)) as typeof create;
   }, END_OF_SEQUENCE);
+}
+
+/** Axe's serious and critical findings on the page, or on the part `include` selects, as readable lines. */
+export async function seriousViolations(page: Page, include?: string): Promise<string[]> {
+  const builder = new AxeBuilder({ page });
+  const results = await (include ? builder.include(include) : builder).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
 }

@@ -3,9 +3,8 @@
  * code", themes, the phone layout and accessibility, on WASM with the tiny
  * models. Also takes the README's screenshots.
  */
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { endlessCompletions, expectGrowingTokenCount, INSTRUCT, openApp } from './helpers.ts';
+import { endlessCompletions, expectGrowingTokenCount, INSTRUCT, openApp, seriousViolations } from './helpers.ts';
 
 const BASE = 'tiny-random/deepseek-coder-base';
 const PREFIX = 'def add(a: int, b: int) -> int:\n';
@@ -52,14 +51,6 @@ async function fillHole(page: Page): Promise<void> {
   await page.getByTestId('infill-suffix').fill(SUFFIX);
   await page.getByTestId('infill-prefix').press('Control+Enter');
   await expect(page.getByTestId('infill-accept')).toBeVisible();
-}
-
-/** Axe's serious and critical findings, as readable lines. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
 }
 
 function bodyBackground(page: Page): Promise<string> {

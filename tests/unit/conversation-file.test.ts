@@ -4,6 +4,7 @@ import {
   displayTitle,
   exportConversation,
   exportFileName,
+  conversationMarkdown,
   FILE_FORMAT,
   matchesSearch,
   newConversation,
@@ -116,5 +117,54 @@ describe('matchesSearch', () => {
     expect(matchesSearch(value, 'haskell')).toBe(false);
     // The system prompt is a setting, not what the conversation is about.
     expect(matchesSearch(value, 'briefly')).toBe(false);
+  });
+});
+
+describe('conversationMarkdown', () => {
+  it('writes a heading per turn, the system prompt, and what happened to an answer that failed', () => {
+    expect(conversationMarkdown(conversation())).toBe(
+      [
+        '# Write a binary search in Go',
+        '',
+        '**System prompt:** Answer briefly.',
+        '',
+        '## You',
+        '',
+        'Write a binary search in Go\nplease',
+        '',
+        '## DeepSeek Coder',
+        '',
+        '```go\nfunc search() {}\n```',
+        '',
+        '## You',
+        '',
+        'And in Rust?',
+        '',
+        '## DeepSeek Coder',
+        '',
+        '(Failed: Too long.)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says where an answer was stopped or hit its limit, and leaves out an empty system prompt', () => {
+    const value: Conversation = {
+      ...newConversation(0),
+      title: 'Loops',
+      messages: [
+        { id: 'u', role: 'user', content: 'Loop?' },
+        { id: 'a', role: 'assistant', content: 'for', finish: 'stopped' },
+        { id: 'u2', role: 'user', content: 'More' },
+        { id: 'a2', role: 'assistant', content: 'while', finish: 'length' },
+      ],
+    };
+    expect(conversationMarkdown(value)).toBe(
+      '# Loops\n\n## You\n\nLoop?\n\n## DeepSeek Coder\n\nfor\n\n(Stopped before the end.)\n\n## You\n\nMore\n\n## DeepSeek Coder\n\nwhile\n\n(The answer hit its token limit here.)\n',
+    );
+  });
+
+  it('names the file after the title, with the extension asked for', () => {
+    expect(exportFileName(conversation(), 'md')).toBe('write-a-binary-search-in-go.md');
   });
 });

@@ -77,6 +77,9 @@ const MAX_TITLE_LENGTH = 200;
 
 type ExportedMessage = Omit<StoredMessage, 'id'>;
 
+/** JSON keeps everything and imports again; Markdown is for reading and sharing. */
+export type ExportFormat = 'json' | 'md';
+
 export interface ConversationFile {
   format: typeof FILE_FORMAT;
   version: typeof FILE_VERSION;
@@ -100,9 +103,35 @@ export function exportConversation(conversation: Conversation): ConversationFile
 }
 
 /** A file name for the export: the title in lowercase words, safe on every file system. */
-export function exportFileName(conversation: Conversation): string {
+export function exportFileName(conversation: Conversation, format: ExportFormat = 'json'): string {
   const slug = displayTitle(conversation).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
-  return `${slug || 'conversation'}.json`;
+  return `${slug || 'conversation'}.${format}`;
+}
+
+const ENDINGS_WORTH_SAYING: Partial<Record<MessageFinish, string>> = {
+  length: '(The answer hit its token limit here.)',
+  stopped: '(Stopped before the end.)',
+};
+
+/**
+ * The conversation as a Markdown document to read or share: a heading per
+ * turn, the messages as written (they are Markdown already), and a note where
+ * an answer was cut short or failed. Unlike the JSON export it is not meant
+ * to be imported again.
+ */
+export function conversationMarkdown(conversation: Conversation): string {
+  const parts = [`# ${displayTitle(conversation)}`];
+  if (conversation.systemPrompt.trim()) parts.push(`**System prompt:** ${conversation.systemPrompt.trim()}`);
+  for (const message of conversation.messages) {
+    parts.push(message.role === 'user' ? '## You' : '## DeepSeek Coder');
+    if (message.content) parts.push(message.content);
+    if (message.finish === 'error') parts.push(`(Failed: ${message.error?.message ?? 'unknown error'})`);
+    else if (message.finish) {
+      const ending = ENDINGS_WORTH_SAYING[message.finish];
+      if (ending) parts.push(ending);
+    }
+  }
+  return `${parts.join('\n\n')}\n`;
 }
 
 const FINISHES: readonly MessageFinish[] = ['stop', 'length', 'tool_calls', 'stopped', 'error'];

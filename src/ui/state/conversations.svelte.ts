@@ -1,5 +1,6 @@
 import { toApiError } from '../../protocol/index.ts';
 import {
+  conversationMarkdown,
   exportConversation,
   exportFileName,
   isBlank,
@@ -8,6 +9,7 @@ import {
   parseConversationFile,
   settleInterrupted,
   type Conversation,
+  type ExportFormat,
 } from './conversation.ts';
 import { Database } from './idb.ts';
 
@@ -121,8 +123,11 @@ class ConversationsState {
     }
   }
 
-  exportFile(conversation: Conversation): { name: string; json: string } {
-    return { name: exportFileName(conversation), json: JSON.stringify(exportConversation($state.snapshot(conversation) as Conversation), null, 2) };
+  exportFile(conversation: Conversation, format: ExportFormat): { name: string; type: string; text: string } {
+    const snapshot = $state.snapshot(conversation) as Conversation;
+    const name = exportFileName(snapshot, format);
+    if (format === 'md') return { name, type: 'text/markdown', text: conversationMarkdown(snapshot) };
+    return { name, type: 'application/json', text: JSON.stringify(exportConversation(snapshot), null, 2) };
   }
 
   private async write(operation: (database: Database<ChatSchema>) => Promise<void>): Promise<void> {
