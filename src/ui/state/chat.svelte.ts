@@ -134,7 +134,7 @@ class ChatState {
       reply.finish ??= 'stop';
       this.streaming = false;
       const figures = counter.figures();
-      this.live = reply.timings || !figures ? null : { replyId: reply.id, figures };
+      this.live = reply.finish === 'stopped' && figures ? { replyId: reply.id, figures } : null;
       this.controller = null;
       await conversationsState.save(conversation, { touch: true });
     }

@@ -72,7 +72,7 @@ export class CompletionRun {
       }
     } finally {
       this.streaming = false;
-      this.live = this.timings ? null : counter.figures();
+      this.live = this.end === 'stopped' ? counter.figures() : null;
       this.controller = null;
     }
   }
