@@ -44,6 +44,8 @@ class ModelState {
   /** Bytes per second over the current download, for the progress bar. */
   speed = $state(0);
   private controller: AbortController | null = null;
+  /** Persistent storage is asked for once a session, after the first model is in place. */
+  private askedToPersist = false;
 
   /** Everything the model picker can offer: the catalog plus hub models the user added. */
   get available(): string[] {
@@ -106,8 +108,6 @@ class ModelState {
   dismissWarnings(): void {
     this.pendingWarnings = null;
   }
-
-  private askedToPersist = false;
 
   /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
   cancel(): void {
