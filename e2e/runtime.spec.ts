@@ -161,7 +161,7 @@ test('every request stays on the app origin', async ({ page, baseURL }) => {
   expect([...origins]).toEqual([new URL(baseURL!).origin]);
 });
 
-test('load reports download progress in bytes and percent, ending ready at 100%', async ({ page }) => {
+test('load reports download progress in bytes and percent, then the session build, ending ready at 100%', async ({ page }) => {
   await openApp(page);
   const events = await page.evaluate(async (model) => {
     const seen: { stage: string; loaded: number; total: number; percent: number; file?: string }[] = [];
@@ -180,6 +180,9 @@ test('load reports download progress in bytes and percent, ending ready at 100%'
     expect(event.percent).toBeGreaterThanOrEqual(0);
     expect(event.percent).toBeLessThanOrEqual(100);
   }
+  // Once every byte is in, the runtime builds its session: said once, after the last download event.
+  const stages = events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1]);
+  expect(stages).toEqual(['download', 'prepare', 'ready']);
   const last = events.at(-1)!;
   expect(last.stage).toBe('ready');
   expect(last.percent).toBe(100);

@@ -41,6 +41,8 @@ export interface LoadRequest {
   /** Aborting stops the downloads and rejects the load. */
   signal?: AbortSignal;
   onFileProgress: (progress: FileProgress) => void;
+  /** Every graph file has arrived: the runtime now builds its session, which takes seconds at full size. */
+  onPreparing?: () => void;
 }
 
 interface ProgressEvent {
@@ -67,6 +69,9 @@ interface ModelConfig {
 }
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, float16: 2 };
+
+/** An ONNX graph or one of its external-data files. */
+const GRAPH_FILE = /\.onnx(_data(_\d+)?)?$/;
 
 /** transformers.js's own fetch, captured before any load replaces `env.fetch`. */
 const RUNTIME_FETCH: Fetch = env.fetch;
@@ -103,9 +108,17 @@ export class CausalLM {
     // Stays installed after the load: a request transformers.js makes late, for a load already cancelled, must fail too.
     const downloads = new DownloadGuard(request.fetch ?? RUNTIME_FETCH, request.signal);
     env.fetch = downloads.fetch;
+    const graphFiles = new Set<string>();
+    const arrivedGraphFiles = new Set<string>();
     const progress_callback = (event: ProgressEvent) => {
       if (event.status === 'progress' && event.file) {
         request.onFileProgress({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
+      }
+      if (!event.file || !GRAPH_FILE.test(event.file)) return;
+      if (event.status === 'initiate') graphFiles.add(event.file);
+      if (event.status === 'done') {
+        arrivedGraphFiles.add(event.file);
+        if (arrivedGraphFiles.size === graphFiles.size) request.onPreparing?.();
       }
     };
     const loading = (async () => {

@@ -209,6 +209,10 @@ export class Engine {
           fetch: this.host.downloadFetch,
           signal,
           onFileProgress: report,
+          onPreparing: () => {
+            const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
+            onProgress?.({ stage: 'prepare', loaded_bytes: totals, total_bytes: totals, percent: 100 });
+          },
         });
       } catch (error) {
         throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
