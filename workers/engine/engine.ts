@@ -222,7 +222,8 @@ export class Engine {
         await lm.dispose();
         throw cancelled();
       }
-      const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings);
+      const weightsBytes = [...files.values()].reduce((sum, file) => sum + file.total, 0);
+      const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings, { device: runtime.device, weightsBytes });
       this.lm = lm;
       this.loadedInfo = {
         id: modelId,
@@ -233,8 +234,7 @@ export class Engine {
         context_length: context,
         kv_bytes_per_token: lm.kvBytesPerToken,
       };
-      const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
-      onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
+      onProgress?.({ stage: 'ready', loaded_bytes: weightsBytes, total_bytes: weightsBytes, percent: 100 });
       return this.loadedInfo;
     });
   }
