@@ -66,7 +66,7 @@ export function browserHost(devModelHost: string | null, store: ModelStore): Eng
       const recommended: DeviceReport['recommended'] = !adapter
         ? {
             device: 'wasm',
-            dtype: 'q4',
+            dtype: 'q8',
             reason: gpu
               ? 'WebGPU is present but no adapter was granted, so the model runs on the CPU with WebAssembly.'
               : 'This browser has no WebGPU, so the model runs on the CPU with WebAssembly.',
