@@ -27,3 +27,15 @@ export function defaultDtype(device: Device, report: Pick<DeviceReport, 'shader_
   if (!published || published.length === 0) return preferred[0];
   return preferred.find((dtype) => published.includes(dtype)) ?? published[0];
 }
+
+/**
+ * WebAssembly threads when the caller names none: every core but one, so the
+ * page's own thread keeps a core to render and react while the model
+ * computes, and at most 4, past which ONNX Runtime's WASM kernels gain little.
+ * One where the page is not cross-origin isolated: threads need
+ * SharedArrayBuffer.
+ */
+export function defaultWasmThreads(cores: number, crossOriginIsolated: boolean): number {
+  if (!crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(4, cores - 1));
+}

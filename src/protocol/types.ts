@@ -285,7 +285,15 @@ export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8';
 export interface LoadOptions {
   device?: Device;
   dtype?: Dtype;
+  /**
+   * WebAssembly threads (1 to MAX_WASM_THREADS). ONNX Runtime fixes its
+   * thread pool when it starts, at a page's first load: a later load may only
+   * repeat the number.
+   */
+  wasm_threads?: number;
 }
+
+export const MAX_WASM_THREADS = 16;
 
 export interface LoadedModel {
   id: string;

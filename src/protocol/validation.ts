@@ -11,6 +11,7 @@ import type {
   ValidChatRequest,
   ValidCompletionRequest,
 } from './types.ts';
+import { MAX_WASM_THREADS } from './types.ts';
 
 const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 export const MAX_STOP_SEQUENCES = 4;
@@ -540,6 +541,13 @@ export function validateLoadOptions(input: unknown): LoadOptions {
       throw invalidRequest(`'dtype' must be one of ${[...DTYPES].join(', ')}, got ${describe(body.dtype)}.`, 'dtype');
     }
     options.dtype = body.dtype as LoadOptions['dtype'];
+  }
+  if (body.wasm_threads !== undefined && body.wasm_threads !== null) {
+    const threads = body.wasm_threads;
+    if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
+      throw invalidRequest(`'wasm_threads' must be an integer from 1 to ${MAX_WASM_THREADS}, got ${describe(threads)}.`, 'wasm_threads');
+    }
+    options.wasm_threads = threads;
   }
   return options;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDtype, preferredDtypes } from '../../src/protocol/runtime.ts';
+import { defaultDtype, defaultWasmThreads, preferredDtypes } from '../../src/protocol/runtime.ts';
 
 const withF16 = { shader_f16: true };
 const withoutF16 = { shader_f16: false };
@@ -30,5 +30,18 @@ describe('default dtype', () => {
   it('never prefers fp16 math on an adapter without shader-f16', () => {
     expect(preferredDtypes('webgpu', withoutF16)).not.toContain('q4f16');
     expect(preferredDtypes('webgpu', withoutF16)).not.toContain('fp16');
+  });
+});
+
+describe('default WASM threads', () => {
+  it('leave the page one core, from 1 up to 4', () => {
+    expect(defaultWasmThreads(1, true)).toBe(1);
+    expect(defaultWasmThreads(2, true)).toBe(1);
+    expect(defaultWasmThreads(4, true)).toBe(3);
+    expect(defaultWasmThreads(16, true)).toBe(4);
+  });
+
+  it('are 1 without cross-origin isolation, which threads need', () => {
+    expect(defaultWasmThreads(8, false)).toBe(1);
   });
 });

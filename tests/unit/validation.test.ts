@@ -1456,6 +1456,17 @@ describe('validateLoadOptions', () => {
     }
   });
 
+  it('takes wasm_threads as an integer from 1 to 16', () => {
+    expect(validateLoadOptions({ wasm_threads: 1 })).toStrictEqual({ wasm_threads: 1 });
+    expect(validateLoadOptions({ wasm_threads: 16 })).toStrictEqual({ wasm_threads: 16 });
+    for (const wasm_threads of [0, 17, 1.5, -1, '2', Number.NaN]) {
+      expectApiError(
+        caught(() => validateLoadOptions({ wasm_threads })),
+        { param: 'wasm_threads', code: 'invalid_value' },
+      );
+    }
+  });
+
   it('rejects options that are not an object', () => {
     for (const options of ['webgpu', 3, []]) {
       expectApiError(

@@ -1,4 +1,6 @@
 import { env } from '@huggingface/transformers';
+import { invalidRequest } from '../../src/protocol/errors.ts';
+import { defaultWasmThreads } from '../../src/protocol/runtime.ts';
 import type { DeviceReport, GpuAdapterReport } from '../../src/protocol/types.ts';
 import type { EngineHost } from './engine.ts';
 import type { ModelStore } from './model-store.ts';
@@ -27,7 +29,7 @@ export function configureRuntime(baseUrl: string): void {
     mjs: `${ortBase}ort-wasm-simd-threaded.asyncify.mjs`,
     wasm: `${ortBase}ort-wasm-simd-threaded.asyncify.wasm`,
   };
-  wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  wasm.numThreads = defaultWasmThreads(navigator.hardwareConcurrency || 1, self.crossOriginIsolated);
 }
 
 function describeAdapter(adapter: GpuAdapterLike): string {
@@ -56,6 +58,16 @@ export function browserHost(devModelHost: string | null, store: ModelStore): Eng
     devices: ['webgpu', 'wasm'],
     devModelHost,
     wasmThreads,
+    setWasmThreads(threads) {
+      if (threads > 1 && !self.crossOriginIsolated) {
+        throw invalidRequest(
+          "More than one WebAssembly thread needs a cross-origin isolated page (COOP and COEP headers); this one is not, so 'wasm_threads' can only be 1.",
+          'wasm_threads',
+        );
+      }
+      const wasm = env.backends.onnx.wasm;
+      if (wasm) wasm.numThreads = threads;
+    },
     isCached: (modelId) => store.isCached(modelId),
     downloadFetch: resumableFetch(networkFetch),
     async detectDevice(): Promise<DeviceReport> {

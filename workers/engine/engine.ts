@@ -64,6 +64,12 @@ export interface EngineHost {
   /** Where the dev and test servers serve the tiny models in hub layout; null in production. */
   devModelHost: string | null;
   wasmThreads(): number;
+  /**
+   * Sizes the WASM thread pool before the runtime starts; absent where there
+   * is no WASM runtime to size (Node). Throws a 400 naming `wasm_threads`
+   * when the page cannot run that many.
+   */
+  setWasmThreads?(threads: number): void;
   /** Whether a model's files are in the runtime's download cache. */
   isCached(modelId: string): Promise<boolean>;
   /** The fetch model downloads go through (the browser's resumes interrupted files); the runtime's own when absent. */
@@ -83,6 +89,8 @@ export class Engine {
   private lm: CausalLM | null = null;
   private grammar: GrammarCompiler | null = null;
   private loadedInfo: LoadedModel | null = null;
+  /** Whether ONNX Runtime has started, which fixes its WASM thread pool. */
+  private runtimeStarted = false;
   private readonly queue = new RequestQueue();
   private deviceReport: Promise<DeviceReport> | null = null;
 
@@ -168,6 +176,7 @@ export class Engine {
     const modelId = validateModelField(modelIdInput);
     const options = validateLoadOptions(optionsInput);
     return this.queue.run(signal, async () => {
+      if (options.wasm_threads !== undefined) this.useWasmThreads(options.wasm_threads);
       const host = this.resolveHost(modelId);
       const entry = catalogEntry(modelId);
       const listed = entry?.dtypes;
@@ -199,6 +208,8 @@ export class Engine {
         });
       };
       let lm: CausalLM;
+      // From the first session on, ONNX Runtime's thread pool is fixed for the page.
+      this.runtimeStarted = true;
       try {
         lm = await CausalLM.load({
           id: modelId,
@@ -237,6 +248,23 @@ export class Engine {
       onProgress?.({ stage: 'ready', loaded_bytes: weightsBytes, total_bytes: weightsBytes, percent: 100 });
       return this.loadedInfo;
     });
+  }
+
+  /** Applies a load's `wasm_threads`, which only the first load of a page can change. */
+  private useWasmThreads(threads: number): void {
+    if (!this.host.setWasmThreads) {
+      throw invalidRequest("'wasm_threads' sizes the browser's WebAssembly runtime; this runtime has none.", 'wasm_threads');
+    }
+    const current = this.host.wasmThreads();
+    if (threads === current) return;
+    if (this.runtimeStarted) {
+      throw invalidRequest(
+        `ONNX Runtime already runs ${current} WebAssembly thread${current === 1 ? '' : 's'} in this page and cannot change them once started; reload the page to use ${threads}.`,
+        'wasm_threads',
+        'wasm_threads_fixed',
+      );
+    }
+    this.host.setWasmThreads(threads);
   }
 
   private async unloadNow(): Promise<void> {
