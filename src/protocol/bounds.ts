@@ -23,9 +23,12 @@ interface Frame {
 }
 
 interface Excess {
-  reason: 'depth' | 'size';
+  /** Too deep, too many values, or a value JSON has no form for (a function, a symbol, a bigint). */
+  reason: 'depth' | 'size' | 'not_json';
   path: Key[];
 }
+
+const NOT_JSON = new Set(['function', 'symbol', 'bigint']);
 
 function pathOf(frame: Frame): Key[] {
   const path: Key[] = [];
@@ -34,8 +37,8 @@ function pathOf(frame: Frame): Key[] {
 }
 
 /**
- * Where `root` first nests more than `maxDepth` containers deep, or holds more
- * than `maxValues` values; null when it does neither. Walks with its own stack,
+ * Where `root` first nests more than `maxDepth` containers deep, holds more
+ * than `maxValues` values, or holds a value JSON cannot carry; null when none. Walks with its own stack,
  * so any input, however deep, is measured without recursion. The value count
  * also ends the walk on a cyclic object (in-page callers can pass one).
  */
@@ -45,6 +48,8 @@ function findExcess(root: unknown, maxDepth: number, maxValues: number): Excess 
   while (stack.length > 0) {
     const frame = stack.pop() as Frame;
     const { value } = frame;
+    // In-page callers can pass anything; structured clone throws on these, where a 400 belongs.
+    if (NOT_JSON.has(typeof value)) return { reason: 'not_json', path: pathOf(frame) };
     if (typeof value !== 'object' || value === null) continue;
     if (frame.depth >= maxDepth) return { reason: 'depth', path: pathOf(frame) };
     const keys: Key[] = Array.isArray(value) ? Array.from(value.keys()) : Object.keys(value);
@@ -82,6 +87,13 @@ function excessError(excess: Excess, param: string | null, maxDepth: number, max
       `${what} nests objects and arrays more than ${maxDepth} levels deep (at '${clip(formatPath(excess.path), 120)}'); flatten it.`,
       param,
       'too_deeply_nested',
+    );
+  }
+  if (excess.reason === 'not_json') {
+    return invalidRequest(
+      `${what} holds a value JSON cannot carry (at '${clip(formatPath(excess.path), 120)}'); send JSON values only.`,
+      param,
+      'invalid_type',
     );
   }
   return invalidRequest(`${what} holds more than ${maxValues} values; send a smaller request.`, param, 'too_large');

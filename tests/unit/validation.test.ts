@@ -1560,6 +1560,21 @@ describe('depth and size are bounded before anything recursive', () => {
   });
 });
 
+describe('values JSON cannot carry', () => {
+  it('a function or bigint anywhere in the body is a 400 naming where, not a DataCloneError at postMessage', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string', default: () => 'x' } } };
+    const error = rejectsChat(body({ response_format: { type: 'json_schema', json_schema: { name: 's', schema } } }), {
+      param: 'response_format.json_schema.schema',
+      code: 'invalid_type',
+    });
+    expect(error.error.message).toContain('properties.a.default');
+    rejectsChat(body({ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', x: 1n } } }] }), {
+      param: 'tools[0].function.parameters',
+      code: 'invalid_type',
+    });
+  });
+});
+
 describe('checkTextFitsContext', () => {
   const bound = { tokens: 100, longestTokenChars: 10 };
 
