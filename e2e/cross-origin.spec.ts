@@ -59,8 +59,8 @@ function submitForm(page: Page, target: string): Promise<void> {
   );
 }
 
-/** The body text of a new tab the attacker's page opened, once it has loaded. */
-async function popupText(page: Page, open: () => Promise<void>): Promise<string> {
+/** The body text of the new tab `open` makes, once it has loaded. */
+async function popupText(open: () => Promise<void>): Promise<string> {
   const popup = context.waitForEvent('page');
   await open();
   const opened = await popup;
@@ -97,10 +97,10 @@ for (const [kind, host] of [
     const attacker = await attackerPage(`http://${host}:${attackerPort}`);
 
     // A form posted into a new tab is a navigation: refused with a 403 that says so.
-    expect(await popupText(attacker, () => submitForm(attacker, '_blank'))).toContain(NAVIGATION_REFUSED);
+    expect(await popupText(() => submitForm(attacker, '_blank'))).toContain(NAVIGATION_REFUSED);
 
     // window.open of the API is a navigation too.
-    const opened = await popupText(attacker, () => attacker.evaluate((url) => void window.open(url), `${appOrigin}/v1/models`));
+    const opened = await popupText(() => attacker.evaluate((url) => void window.open(url), `${appOrigin}/v1/models`));
     expect(opened).toContain(NAVIGATION_REFUSED);
 
     // A form posted into a hidden iframe: refused, or not even framed.
