@@ -14,7 +14,7 @@ const api = new HttpApi(hosts, worker.location.origin);
 
 /** The origin of the page or worker that sent a request; null when the service worker does not know it. */
 async function originOf(clientId: string): Promise<string | null> {
-  const client = clientId ? await worker.clients.get(clientId) : undefined;
+  const client = clientId ? await worker.clients.get(clientId).catch(() => undefined) : undefined;
   return client ? new URL(client.url).origin : null;
 }
 

@@ -54,7 +54,7 @@ export class HttpApi {
     try {
       const { request } = exchange;
       const facts = { method: request.method, mode: request.mode, headers: request.headers, clientOrigin: exchange.requesterOrigin };
-      // Before anything else, the engine included, ever sees the request.
+      // Refused before anything else sees the request, the engine included.
       const refused = requestRefusal(facts, this.appOrigin);
       if (refused) return errorResponse(refused);
       switch (route.kind) {
