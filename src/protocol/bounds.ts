@@ -12,6 +12,11 @@ export const MAX_BODY_DEPTH = 128;
 export const MAX_SCHEMA_DEPTH = 64;
 /** Values (objects, arrays, strings, numbers, ...) in one request body. */
 export const MAX_BODY_VALUES = 100_000;
+/**
+ * Bytes of one HTTP request body. A prompt that fills the largest context is
+ * about 16,384 tokens × 65 characters × 4 bytes, a quarter of this.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 type Key = string | number;
 

@@ -59,6 +59,10 @@ export function unsupportedMediaType(message: string): ApiError {
   return new ApiError({ message, type: 'invalid_request_error', param: null, code: 'unsupported_media_type' }, 415);
 }
 
+export function payloadTooLarge(message: string): ApiError {
+  return new ApiError({ message, type: 'invalid_request_error', param: null, code: 'request_too_large' }, 413);
+}
+
 export function serverError(message: string, code: string | null = null): ApiError {
   return new ApiError({ message, type: 'server_error', param: null, code }, 500);
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, invalidRequest, requestRefusal, type RequestFacts } from '../../src/protocol/index.ts';
+import { ApiError, MAX_BODY_BYTES, invalidRequest, requestRefusal, type RequestFacts } from '../../src/protocol/index.ts';
 import type { EngineHosts } from '../../workers/service-worker/engine-hosts.ts';
 import { HttpApi } from '../../workers/service-worker/http-api.ts';
-import { SSE_DONE, errorResponse, jsonResponse, parseJsonBody, requestedModel, sseEvent } from '../../workers/service-worker/http.ts';
+import { SSE_DONE, errorResponse, jsonResponse, parseJsonBody, readBody, requestedModel, sseEvent } from '../../workers/service-worker/http.ts';
 import { pathInScope, route, type Route } from '../../workers/service-worker/routes.ts';
 
 function errorOf(routed: Route | null): { status: number; error: ApiError['error']; allow?: string } {
@@ -225,6 +225,15 @@ describe('HttpApi: refused requests never reach an engine page', () => {
   it('answers a text/plain body (a form’s) with 415', async () => {
     const request = new Request(`${APP}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"a":"="}' });
     expect((await api.respond(chatRoute, exchange(request, APP))).status).toBe(415);
+  });
+
+  it('stops reading a body past 16 MiB and answers 413', async () => {
+    const body = `{"model":"m","messages":[{"role":"user","content":"${'x'.repeat(MAX_BODY_BYTES)}"}]}`;
+    const request = new Request(`${APP}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await api.respond(chatRoute, exchange(request, APP));
+    expect(response.status).toBe(413);
+    expect((await response.json()).error).toMatchObject({ type: 'invalid_request_error', code: 'request_too_large' });
+    expect(await readBody(new Request(APP, { method: 'POST', body: 'héllo' }))).toBe('héllo');
   });
 
   it('answers a body nested 5,000 deep with a 400 naming the parameter, before any postMessage', async () => {

@@ -7,7 +7,7 @@ import { ApiError, cancelled, checkBodyBounds, requestRefusal, toApiError, type 
 import { BRIDGE, type BridgeOperation, type BridgeReply } from '../../src/api/http-bridge-messages.ts';
 import type { BridgeConnection } from './bridge-connection.ts';
 import type { EngineHosts } from './engine-hosts.ts';
-import { SSE_DONE, SSE_HEADERS, errorResponse, jsonResponse, parseJsonBody, requestedModel, sseEvent } from './http.ts';
+import { SSE_DONE, SSE_HEADERS, errorResponse, jsonResponse, parseJsonBody, readBody, requestedModel, sseEvent } from './http.ts';
 import type { Route } from './routes.ts';
 
 /** A page that accepted nothing within this long is taken as frozen, and the next page is tried. */
@@ -64,7 +64,7 @@ export class HttpApi {
           return await this.health();
         case 'chat.completions.create':
         case 'completions.create': {
-          const body = parseJsonBody(await request.text());
+          const body = parseJsonBody(await readBody(request));
           // Structured clone recurses: a body nested thousands deep would overflow the stack on its way to the page.
           checkBodyBounds(body);
           return await this.forward({ name: route.kind, body }, requestedModel(body), exchange);
