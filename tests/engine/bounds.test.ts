@@ -53,6 +53,13 @@ describe('text far past the context', () => {
     await running;
   });
 
+  it("a tool's 4 MB description is refused the same way, naming tools", async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'f', description: 'd'.repeat(4 * 1024 * 1024) } }];
+    const { ms, error } = await timedError(() => engine.chat(chat('hi', { tools })));
+    expect(error.error).toMatchObject({ param: 'tools', code: 'context_length_exceeded' });
+    expect(ms).toBeLessThan(100);
+  });
+
   it('nextTokenLogits gets the same check, and a text that is not a string is a 400 naming text', async () => {
     const huge = await timedError(() => engine.nextTokenLogits('x'.repeat(4 * 1024 * 1024)));
     expect(huge.error.error).toMatchObject({ param: 'text', code: 'context_length_exceeded' });

@@ -418,10 +418,13 @@ export class Engine {
   async chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
     this.received += 1;
     const request = validateChatRequest(body, this.loadedInfo?.id ?? null);
+    // The tools' descriptions are written into the prompt too; a lower bound need not count the rest.
+    const messageChars = request.messages.reduce((sum, message) => sum + message.content.length, 0);
+    const toolChars = request.tools.reduce((sum, tool) => sum + (tool.function.description?.length ?? 0), 0);
     this.checkLength(
-      request.messages.reduce((sum, message) => sum + message.content.length, 0),
-      'messages',
-      'messages',
+      messageChars + toolChars,
+      toolChars > messageChars ? 'tools' : 'messages',
+      toolChars > 0 ? 'messages and tool descriptions' : 'messages',
     );
     return this.queue.run(signal, async () => {
       const startedAt = performance.now();
