@@ -4,13 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
+import { headersFile, headersFor } from './scripts/security-headers.ts';
 import { serviceWorker } from './scripts/service-worker-plugin.ts';
-
-/** Cross-origin isolation: SharedArrayBuffer, hence multi-threaded WASM. The hub sends CORS headers, so it still loads. */
-const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
 
 /** The ORT build transformers.js runs on WebGPU and WASM (its default when no JSPI). */
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
@@ -43,6 +38,36 @@ function onnxRuntimeFiles(): Plugin {
   };
 }
 
+/**
+ * Sends each response's headers (cross-origin isolation, framing) from
+ * headersFor in the dev and preview servers, and writes them as `_headers` into
+ * the build for hosts that read that file.
+ */
+function securityHeaders(): Plugin {
+  let base = '/';
+  const middleware = (request: IncomingMessage, response: ServerResponse, next: Next) => {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    const path = pathname.startsWith(base) ? `/${pathname.slice(base.length)}` : pathname;
+    for (const [name, value] of Object.entries(headersFor(path))) response.setHeader(name, value);
+    next();
+  };
+  return {
+    name: 'security-headers',
+    configResolved(config) {
+      base = config.base;
+    },
+    configureServer(server) {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile(base) });
+    },
+  };
+}
+
 /** Serves the generated tiny models in hub layout; dev and preview only, never copied into a build. */
 function tinyModelMirror(): Plugin {
   const middleware = (request: IncomingMessage, response: ServerResponse, next: Next) => {
@@ -61,12 +86,13 @@ function tinyModelMirror(): Plugin {
 }
 
 export default defineConfig(({ command, mode }) => ({
-  plugins: [svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker()],
+  plugins: [securityHeaders(), svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker()],
   define: {
     __DEV_MODELS__: JSON.stringify(command === 'serve' || mode === 'test'),
   },
-  server: { headers: ISOLATION_HEADERS },
-  preview: { headers: ISOLATION_HEADERS },
+  // No CORS: Vite's default lets any localhost page read the servers' answers (/health, /v1/models among them).
+  server: { cors: false },
+  preview: { cors: false },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   build: {

@@ -85,7 +85,9 @@ const api = {
     inFlight.get(requestId)?.abort();
   },
 
-  nextTokenLogits: (text: string) => guarded(() => engine.nextTokenLogits(text)),
+  nextTokenLogits: (text: unknown) => guarded(() => engine.nextTokenLogits(text)),
+
+  requestsReceived: async () => engine.requestsReceived,
 };
 
 export type EngineApi = typeof api;

@@ -10,7 +10,13 @@ import { pathInScope, route } from './service-worker/routes.ts';
 
 const worker = self as unknown as ServiceWorkerGlobalScope;
 const hosts = new EngineHosts(worker.clients);
-const api = new HttpApi(hosts);
+const api = new HttpApi(hosts, worker.location.origin);
+
+/** The origin of the page or worker that sent a request; null when the service worker does not know it. */
+async function originOf(clientId: string): Promise<string | null> {
+  const client = clientId ? await worker.clients.get(clientId).catch(() => undefined) : undefined;
+  return client ? new URL(client.url).origin : null;
+}
 
 // Take over at once, so the first page load can call /v1 without a reload.
 worker.addEventListener('install', () => void worker.skipWaiting());
@@ -22,11 +28,14 @@ worker.addEventListener('fetch', (event) => {
   // Without respondWith the browser fetches the request itself, headers and all.
   if (!apiRoute) return;
   event.respondWith(
-    api.respond(apiRoute, {
-      request: event.request,
-      requesterId: event.clientId || null,
-      keepAlive: (work) => event.waitUntil(work),
-    }),
+    originOf(event.clientId).then((requesterOrigin) =>
+      api.respond(apiRoute, {
+        request: event.request,
+        requesterId: event.clientId || null,
+        requesterOrigin,
+        keepAlive: (work) => event.waitUntil(work),
+      }),
+    ),
   );
 });
 

@@ -13,6 +13,7 @@ import {
   validateCompletionRequest,
   validateLoadOptions,
   validateModelField,
+  validateText,
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
@@ -190,9 +191,16 @@ export class DeepSeekClient {
     return chunks;
   }
 
-  /** Diagnostics: next-token logits for raw text under the loaded model. Used by tests and benchmarks. */
+  /** Diagnostics, used by tests and benchmarks. */
   readonly internals = {
-    nextTokenLogits: (text: string): Promise<Float32Array> => call(() => this.engine.nextTokenLogits(text)),
+    /** Next-token logits for raw text under the loaded model. */
+    nextTokenLogits: async (text: string): Promise<Float32Array> => {
+      // The engine bounds its length before tokenizing; the type is checked before it crosses to the worker.
+      validateText(text, 'text');
+      return call(() => this.engine.nextTokenLogits(text));
+    },
+    /** API requests the engine has received since it started (chat, completions, model lists, logits), valid or not. */
+    requestsReceived: (): Promise<number> => call(() => this.engine.requestsReceived()),
   };
 }
 

@@ -92,6 +92,7 @@ export class CausalLM {
   private cachedIds: number[] = [];
   private tokenTableInstance: TokenTable | null = null;
   private vocabularyInstance: Map<string, number> | null = null;
+  private longestTokenCharsValue: number | null = null;
 
   private constructor(
     readonly id: string,
@@ -178,6 +179,21 @@ export class CausalLM {
       decodeOne: (id) => this.tokenizer.decode([id], { skip_special_tokens: false }),
     });
     return this.tokenTableInstance;
+  }
+
+  /**
+   * The most text one token can stand for, in UTF-16 code units: the longest
+   * spelling in the vocabulary. A byte-level spelling has one character per byte,
+   * so never fewer than the text it decodes to. Bounds a prompt's token count from
+   * its length alone, before tokenizing.
+   */
+  get longestTokenChars(): number {
+    if (this.longestTokenCharsValue === null) {
+      let longest = 1;
+      for (const spelling of this.vocabulary.keys()) if (spelling.length > longest) longest = spelling.length;
+      this.longestTokenCharsValue = longest;
+    }
+    return this.longestTokenCharsValue;
   }
 
   /** Ids at or past this have no tokenizer entry (lm_head padding rows); they are never sampled. */
@@ -323,7 +339,8 @@ export class CausalLM {
     }
     if (this.cache) this.cache.update(presents);
     else this.cache = new DynamicCache(presents);
-    this.cachedIds.push(...ids);
+    // No spread: an argument list this long would overflow the stack.
+    for (const id of ids) this.cachedIds.push(id);
 
     const logits = outputs.logits;
     const vocab = logits.dims[2];

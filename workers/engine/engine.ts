@@ -8,8 +8,10 @@ import {
   assembleChatCompletion,
   assembleCompletion,
   cancelled,
+  checkTextFitsContext,
   contextLength,
   defaultDtype,
+  defaultGenerationParams,
   completionUsageChunk,
   contentChunk,
   finishChunk,
@@ -24,6 +26,7 @@ import {
   validateCompletionRequest,
   validateLoadOptions,
   validateModelField,
+  validateText,
   type ChatCompletion,
   type ChatCompletionChunk,
   type Completion,
@@ -93,8 +96,18 @@ export class Engine {
   private runtimeStarted = false;
   private readonly queue = new RequestQueue();
   private deviceReport: Promise<DeviceReport> | null = null;
+  private received = 0;
 
   constructor(private readonly host: EngineHost) {}
+
+  /**
+   * API requests that reached the engine since it started: chat, completions,
+   * model lists and logits, valid or not. Tests read it to prove that a refused
+   * HTTP request never got here.
+   */
+  get requestsReceived(): number {
+    return this.received;
+  }
 
   detectDevice(): Promise<DeviceReport> {
     this.deviceReport ??= this.host.detectDevice();
@@ -110,6 +123,7 @@ export class Engine {
   }
 
   async listModels(): Promise<ModelList> {
+    this.received += 1;
     const entries = this.catalog();
     const loadedId = this.loadedInfo?.id;
     // A model loaded by hub id stays listed while it runs, as OpenAI lists the models a key can use.
@@ -290,20 +304,35 @@ export class Engine {
     return { lm, info };
   }
 
-  /** How many tokens a choice may generate; a prompt that leaves no room is a 400, not a truncated answer. */
-  private room(info: LoadedModel, promptLength: number, params: GenerationParams, promptParam: string): number {
+  /**
+   * Rejects text too long for the context from its length alone: before the
+   * request waits in the queue, and before megabytes are tokenized.
+   */
+  private checkLength(chars: number, param: string, what: string): void {
+    const lm = this.lm;
+    const info = this.loadedInfo;
+    if (!lm || !info) return;
+    checkTextFitsContext(chars, { tokens: info.context_length, longestTokenChars: lm.longestTokenChars }, param, what);
+  }
+
+  /**
+   * How many tokens a choice may generate; a prompt that leaves no room is a 400,
+   * not a truncated answer. `prompt` names the parameter to blame and how the
+   * message calls what it holds.
+   */
+  private room(info: LoadedModel, promptLength: number, params: GenerationParams, prompt: { param: string; what: string }): number {
     const room = info.context_length - promptLength;
     if (room < 1) {
       throw invalidRequest(
-        `This model's context is ${info.context_length} tokens, but the ${promptParam} take${promptParam === 'prompt' ? 's' : ''} ${promptLength}. Shorten the ${promptParam === 'prompt' ? 'prompt' : 'conversation'}.`,
-        promptParam,
+        `This model's context is ${info.context_length} tokens, fewer than the ${promptLength} tokens of the ${prompt.what}. Shorten the ${prompt.what}.`,
+        prompt.param,
         'context_length_exceeded',
       );
     }
     const requested = params.maxTokens;
     if (requested !== null && requested > room) {
       throw invalidRequest(
-        `This model's context is ${info.context_length} tokens and the ${promptParam} take${promptParam === 'prompt' ? 's' : ''} ${promptLength}, so 'max_tokens' can be at most ${room}; you asked for ${requested}.`,
+        `This model's context is ${info.context_length} tokens and ${promptLength} of them hold the ${prompt.what}, so 'max_tokens' can be at most ${room}; you asked for ${requested}.`,
         'max_tokens',
         'context_length_exceeded',
       );
@@ -419,7 +448,16 @@ export class Engine {
    * streaming); the assembled completion is the result either way.
    */
   async chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
+    this.received += 1;
     const request = validateChatRequest(body, this.loadedInfo?.id ?? null);
+    // The tools' descriptions are written into the prompt too; a lower bound need not count the rest.
+    const messageChars = request.messages.reduce((sum, message) => sum + message.content.length, 0);
+    const toolChars = request.tools.reduce((sum, tool) => sum + (tool.function.description?.length ?? 0), 0);
+    this.checkLength(
+      messageChars + toolChars,
+      toolChars > messageChars ? 'tools' : 'messages',
+      toolChars > 0 ? 'messages and tool descriptions' : 'messages',
+    );
     return this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
@@ -434,7 +472,7 @@ export class Engine {
       const constrained = await this.constrainedOutput(request.output, lm);
       const forcedCall = constrained?.capture === true && constrained.trigger === null;
       const promptIds = lm.chatPromptIds(templateMessages(request.messages, request.tools), forcedCall ? TOOL_CALL_OPEN : '');
-      const maxNewTokens = this.room(info, promptIds.length, request.params, 'messages');
+      const maxNewTokens = this.room(info, promptIds.length, request.params, { param: 'messages', what: 'messages' });
 
       const context = newChunkContext(request.model, 'chatcmpl', request.includeUsage);
       const chunks: ChatCompletionChunk[] = [];
@@ -477,13 +515,26 @@ export class Engine {
    * request has a suffix. Chunks go to `onChunk` as they are made.
    */
   async complete(body: unknown, onChunk?: CompletionChunkListener, signal?: AbortSignal): Promise<Completion> {
+    this.received += 1;
     const request = validateCompletionRequest(body, this.loadedInfo?.id ?? null);
+    const { prompt, suffix } = request;
+    // The longer part is the one to shorten.
+    const blamed = suffix !== null && suffix.length > prompt.length ? 'suffix' : 'prompt';
+    this.checkLength(prompt.length + (suffix?.length ?? 0), blamed, suffix === null ? 'prompt' : 'prompt and suffix');
     return this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       this.checkLogitBias(request.params, lm);
-      const promptIds = request.suffix === null ? lm.encodePrompt(request.prompt) : this.fimIds(lm, request.prompt, request.suffix);
-      const maxNewTokens = this.room(info, promptIds.length, request.params, 'prompt');
+      const fim = suffix === null ? null : this.fimIds(lm, prompt, suffix);
+      const promptIds = fim?.ids ?? lm.encodePrompt(prompt);
+      const maxNewTokens = this.room(
+        info,
+        promptIds.length,
+        request.params,
+        fim === null
+          ? { param: 'prompt', what: 'prompt' }
+          : { param: fim.suffixTokens > fim.prefixTokens ? 'suffix' : 'prompt', what: 'prompt and suffix' },
+      );
 
       const context = newChunkContext(request.model, 'cmpl', request.includeUsage);
       const chunks: Completion[] = [];
@@ -522,7 +573,8 @@ export class Engine {
     });
   }
 
-  private fimIds(lm: CausalLM, prefix: string, suffix: string): number[] {
+  /** The fill-in-the-middle prompt, with how many tokens each side took, so a prompt too long blames the longer side. */
+  private fimIds(lm: CausalLM, prefix: string, suffix: string): { ids: number[]; prefixTokens: number; suffixTokens: number } {
     const begin = lm.tokenId(FIM_TOKENS.begin);
     const hole = lm.tokenId(FIM_TOKENS.hole);
     const end = lm.tokenId(FIM_TOKENS.end);
@@ -532,7 +584,14 @@ export class Engine {
         'suffix',
       );
     }
-    return fimPromptIds((text) => lm.encode(text), { begin, hole, end }, lm.bosTokenId, prefix, suffix);
+    const counts = new Map<string, number>();
+    const encode = (text: string) => {
+      const ids = lm.encode(text);
+      counts.set(text, ids.length);
+      return ids;
+    };
+    const ids = fimPromptIds(encode, { begin, hole, end }, lm.bosTokenId, prefix, suffix);
+    return { ids, prefixTokens: counts.get(prefix) ?? 0, suffixTokens: counts.get(suffix) ?? 0 };
   }
 
   /**
@@ -581,11 +640,16 @@ export class Engine {
   }
 
   /** Next-token logits for raw text: a diagnostic used to compare runtimes and dtypes. */
-  nextTokenLogits(text: string): Promise<Float32Array> {
+  async nextTokenLogits(input: unknown): Promise<Float32Array> {
+    this.received += 1;
+    const text = validateText(input, 'text');
+    this.checkLength(text.length, 'text', 'text');
     return this.queue.run(undefined, async () => {
-      if (!this.lm) throw modelNotFound('(none)', 'is not loaded; call load() first.');
+      if (!this.lm || !this.loadedInfo) throw modelNotFound('(none)', 'is not loaded; call load() first.');
+      const ids = this.lm.encode(text);
+      this.room(this.loadedInfo, ids.length, { ...defaultGenerationParams(), maxTokens: null }, { param: 'text', what: 'text' });
       await this.lm.reset();
-      return this.lm.forward(this.lm.encode(text));
+      return this.lm.forward(ids);
     });
   }
 }

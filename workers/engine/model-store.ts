@@ -233,7 +233,7 @@ export class ModelStore {
         throw modelNotFound(modelId, 'is private or gated on the Hugging Face hub; this app downloads only public models.');
       }
       if (!response.ok) return `The hub answered HTTP ${response.status}, so download sizes are unknown.`;
-      entries.push(...((await response.json()) as TreeEntry[]));
+      for (const entry of (await response.json()) as TreeEntry[]) entries.push(entry);
       next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1] ?? null;
     }
     return entries;
