@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
+import { runtimeChains } from './scripts/runtime-chains-plugin.ts';
 import { serviceWorker } from './scripts/service-worker-plugin.ts';
 
 /** Cross-origin isolation: SharedArrayBuffer, hence multi-threaded WASM. The hub sends CORS headers, so it still loads. */
@@ -61,13 +62,14 @@ function tinyModelMirror(): Plugin {
 }
 
 export default defineConfig(({ command, mode }) => ({
-  plugins: [svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker()],
+  plugins: [svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker(), runtimeChains()],
   define: {
     __DEV_MODELS__: JSON.stringify(command === 'serve' || mode === 'test'),
   },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
-  worker: { format: 'es' },
+  // The engine's worker bundle gets only these plugins, not the app's.
+  worker: { format: 'es', plugins: () => [runtimeChains()] },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   build: {
     target: 'es2022',

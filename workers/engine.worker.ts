@@ -3,6 +3,7 @@
  * thread, so the page never freezes. Comlink carries the calls; errors cross as
  * plain OpenAI error objects because class identity does not survive postMessage.
  */
+import { env } from '@huggingface/transformers';
 import * as Comlink from 'comlink';
 import {
   toApiError,
@@ -15,11 +16,16 @@ import {
 import { browserHost, configureRuntime, networkFetch } from './engine/browser-host.ts';
 import { Engine } from './engine/engine.ts';
 import { ModelStore } from './engine/model-store.ts';
+import { VerifiedCache } from './engine/verified-cache.ts';
 
 configureRuntime(import.meta.env.BASE_URL);
 const devModelHost = __DEV_MODELS__ ? new URL(`${import.meta.env.BASE_URL}hf-mirror/`, self.location.origin).href : null;
-const store = new ModelStore(devModelHost, networkFetch);
-const engine = new Engine(browserHost(devModelHost, store));
+// Model files go through the checked cache, in the same Cache Storage transformers.js would use.
+const verifiedCache = new VerifiedCache();
+env.useCustomCache = true;
+env.customCache = verifiedCache;
+const store = new ModelStore(devModelHost, networkFetch, verifiedCache);
+const engine = new Engine(browserHost(devModelHost, store, verifiedCache));
 const inFlight = new Map<string, AbortController>();
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {

@@ -8,7 +8,7 @@ export type DeviceChoice = 'auto' | Device;
 export type DtypeChoice = 'auto' | Dtype;
 
 /** How a load ended badly, so the panel can say what to do next. */
-export type LoadProblem = 'cancelled' | 'network' | 'not_found' | 'storage' | 'failed';
+export type LoadProblem = 'cancelled' | 'network' | 'server' | 'not_found' | 'storage' | 'failed';
 
 /** navigator.deviceMemory: Chromium only, so not in TypeScript's DOM types. */
 function deviceMemoryGib(): number | null {
@@ -19,6 +19,7 @@ function deviceMemoryGib(): number | null {
 function problemOf(error: ApiError): LoadProblem {
   if (error.status === 499) return 'cancelled';
   if (error.error?.code === 'network_error') return 'network';
+  if (error.error?.code === 'server_failed') return 'server';
   if (error.status === 404) return 'not_found';
   if (/quota/i.test(error.message)) return 'storage';
   return 'failed';
@@ -37,6 +38,8 @@ class ModelState {
   loading = $state(false);
   error = $state<string | null>(null);
   problem = $state<LoadProblem | null>(null);
+  /** What the last load repaired in the browser cache: damaged files it deleted and fetched again. */
+  repairs = $state<string[]>([]);
   /** Set after a load whose files the browser did not keep (storage full). */
   notStored = $state(false);
   /** Reasons the next load may not fit; the load waits for the user to confirm. */
@@ -119,6 +122,7 @@ class ModelState {
     this.error = null;
     this.problem = null;
     this.notStored = false;
+    this.repairs = [];
     this.progress = null;
     this.loaded = null;
     this.speed = 0;
@@ -131,6 +135,7 @@ class ModelState {
         dtype: this.dtype === 'auto' ? undefined : this.dtype,
         signal: this.controller.signal,
         onProgress: (progress) => {
+          if (progress.notice) this.repairs.push(progress.notice);
           this.progress = progress;
           meter.add(performance.now(), progress.loaded_bytes);
           this.speed = meter.bytesPerSecond;
