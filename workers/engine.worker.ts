@@ -6,6 +6,7 @@
 import { env } from '@huggingface/transformers';
 import * as Comlink from 'comlink';
 import {
+  invalidRequest,
   toApiError,
   toWire,
   type ChatCompletion,
@@ -15,6 +16,8 @@ import {
 } from '../src/protocol/index.ts';
 import { browserHost, configureRuntime, networkFetch } from './engine/browser-host.ts';
 import { Engine } from './engine/engine.ts';
+import { runtimeGpuDevice } from './engine/gpu-device.ts';
+import { plainRuntimeError } from './engine/load-errors.ts';
 import { ModelStore } from './engine/model-store.ts';
 import { VerifiedCache } from './engine/verified-cache.ts';
 
@@ -32,7 +35,7 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw toWire(toApiError(error));
+    throw toWire(toApiError(plainRuntimeError(error)));
   }
 }
 
@@ -92,6 +95,15 @@ const api = {
   },
 
   nextTokenLogits: (text: string) => guarded(() => engine.nextTokenLogits(text)),
+
+  /** Dev and test builds only: destroys ONNX Runtime's WebGPU device, as a driver reset would, to test device loss. */
+  destroyGpuDevice: () =>
+    guarded(async () => {
+      if (!__DEV_MODELS__) throw invalidRequest('destroyGpuDevice exists only in dev and test builds.', null, 'unsupported');
+      const device = engine.loaded?.device === 'webgpu' ? await runtimeGpuDevice() : null;
+      device?.destroy();
+      return device !== null;
+    }),
 };
 
 export type EngineApi = typeof api;

@@ -193,6 +193,8 @@ export class DeepSeekClient {
   /** Diagnostics: next-token logits for raw text under the loaded model. Used by tests and benchmarks. */
   readonly internals = {
     nextTokenLogits: (text: string): Promise<Float32Array> => call(() => this.engine.nextTokenLogits(text)),
+    /** Dev and test builds only: destroys the WebGPU device the model runs on, as a driver reset would. Resolves with whether there was one. */
+    destroyGpuDevice: (): Promise<boolean> => call(() => this.engine.destroyGpuDevice()),
   };
 }
 

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DownloadGuard } from '../../workers/engine/download-guard.ts';
-import { DownloadServerError, loadFailure } from '../../workers/engine/load-errors.ts';
 import { isHubFileUrl, parseSegmentKey, resumableFetch, segmentKey, type Fetch } from '../../workers/engine/resumable-download.ts';
 
 const FILE = 'https://huggingface.co/onnx-community/deepseek-coder-1.3b-instruct-ONNX/resolve/main/onnx/model_q4f16.onnx';
@@ -59,27 +57,5 @@ describe('a request for a whole file', () => {
     const response = await resumableFetch(fetch)(FILE, { headers: { range: 'bytes=0-0' } });
     expect(response.status).toBe(206);
     expect(requests[0].cache).toBeUndefined();
-  });
-});
-
-describe('the download guard', () => {
-  it('fails the load as the server’s fault on a 5xx, naming the file', async () => {
-    const guard = new DownloadGuard(async () => new Response('boom', { status: 500 }), undefined);
-    await expect(guard.fetch(FILE)).rejects.toBeInstanceOf(DownloadServerError);
-    const error = await guard.failed.catch((thrown: unknown) => thrown);
-    expect(error).toMatchObject({ status: 500, file: 'onnx/model_q4f16.onnx' });
-    const api = loadFailure('m/x', error);
-    expect(api.error).toMatchObject({ code: 'server_failed', type: 'server_error' });
-    expect(api.message).toMatch(/server failed .*HTTP 500.*Retry/);
-  });
-});
-
-describe('load failures', () => {
-  it('put a plain sentence before the runtime’s words, and keep those apart in details', () => {
-    const raw = "Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed.";
-    const api = loadFailure('m/x', new Error(raw));
-    expect(api.message).not.toContain('ERROR_CODE');
-    expect(api.message).toMatch(/^Loading 'm\/x' failed: the runtime could not read the model files/);
-    expect(api.error.details).toBe(raw);
   });
 });

@@ -103,8 +103,9 @@ export class Engine {
     return this.deviceReport;
   }
 
+  /** The model that can run now: none once its GPU device was lost. */
   get loaded(): LoadedModel | null {
-    return this.loadedInfo;
+    return this.lm?.deviceLost ? null : this.loadedInfo;
   }
 
   private catalog(): CatalogEntry[] {
@@ -113,7 +114,7 @@ export class Engine {
 
   async listModels(): Promise<ModelList> {
     const entries = this.catalog();
-    const loadedId = this.loadedInfo?.id;
+    const loadedId = this.loaded?.id;
     // A model loaded by hub id stays listed while it runs, as OpenAI lists the models a key can use.
     const ids = entries.map((entry) => entry.id);
     if (loadedId && !ids.includes(loadedId)) ids.push(loadedId);
@@ -279,6 +280,7 @@ export class Engine {
     if (!lm || !info || info.id !== model) {
       throw modelNotFound(model, 'was unloaded or replaced before this request ran.');
     }
+    if (lm.deviceLost) throw lm.deviceLost;
     return { lm, info };
   }
 
@@ -576,6 +578,7 @@ export class Engine {
   nextTokenLogits(text: string): Promise<Float32Array> {
     return this.queue.run(undefined, async () => {
       if (!this.lm) throw modelNotFound('(none)', 'is not loaded; call load() first.');
+      if (this.lm.deviceLost) throw this.lm.deviceLost;
       await this.lm.reset();
       return this.lm.forward(this.lm.encode(text));
     });

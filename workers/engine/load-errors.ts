@@ -24,6 +24,15 @@ export class DownloadServerError extends Error {
 /** Words of the runtime (ONNX Runtime, protobuf) that mean it could not build a session from the model's bytes. */
 const RUNTIME_FAILURE = /ERROR_CODE|protobuf|Can't create a session|failed to load model|Deserialize tensor|ORT_|ONNX/i;
 
+/** A runtime failure while running a model: a plain sentence, the runtime's words in `details`; anything else as it is. */
+export function plainRuntimeError(error: unknown): unknown {
+  if (error instanceof ApiError || !(error instanceof Error) || !RUNTIME_FAILURE.test(error.message)) return error;
+  return new ApiError(
+    { message: 'The model runtime failed while running the model. Try again; if it keeps failing, load the model again.', type: 'server_error', param: null, code: 'runtime_error', details: error.message },
+    500,
+  );
+}
+
 export function loadFailure(modelId: string, error: unknown): ApiError {
   const raw = error instanceof Error ? error.message : String(error);
   if (error instanceof DownloadServerError) {

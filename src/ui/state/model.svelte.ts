@@ -8,7 +8,7 @@ export type DeviceChoice = 'auto' | Device;
 export type DtypeChoice = 'auto' | Dtype;
 
 /** How a load ended badly, so the panel can say what to do next. */
-export type LoadProblem = 'cancelled' | 'network' | 'server' | 'not_found' | 'storage' | 'failed';
+export type LoadProblem = 'cancelled' | 'network' | 'server' | 'not_found' | 'storage' | 'failed' | 'gpu_lost';
 
 /** navigator.deviceMemory: Chromium only, so not in TypeScript's DOM types. */
 function deviceMemoryGib(): number | null {
@@ -110,6 +110,24 @@ class ModelState {
 
   dismissWarnings(): void {
     this.pendingWarnings = null;
+  }
+
+  /**
+   * A request failed: if the GPU device was lost, the model is gone, and the
+   * panel says so and offers WebGPU again (after a page reload) or WASM.
+   */
+  noticeFailure(error: ApiError): void {
+    if (error.error.code !== 'gpu_device_lost') return;
+    this.loaded = null;
+    this.problem = 'gpu_lost';
+    this.error = error.message;
+  }
+
+  /** After a lost GPU device: the same model on WASM, now. */
+  loadOnWasm(): Promise<void> {
+    this.device = 'wasm';
+    this.dtype = 'auto';
+    return this.load();
   }
 
   /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
