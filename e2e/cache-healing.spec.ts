@@ -6,7 +6,7 @@ import { INSTRUCT, openApp } from './helpers.ts';
 type Damage = 'truncate' | 'empty' | 'flip';
 
 /** Loads the tiny model on WASM through the API: the error it threw, if any, and the cache repairs it reported. */
-function load(page: Page, dtype = 'q4'): Promise<{ error: string | null; notices: string[] }> {
+function load(page: Page, dtype = 'q4'): Promise<{ error: string | null; details?: string; notices: string[] }> {
   return page.evaluate(
     async ([id, dtype]) => {
       const notices: string[] = [];
@@ -14,7 +14,8 @@ function load(page: Page, dtype = 'q4'): Promise<{ error: string | null; notices
         await window.deepseek.load(id, { device: 'wasm', dtype: dtype as 'q4', onProgress: (progress) => progress.notice && notices.push(progress.notice) });
         return { error: null, notices };
       } catch (thrown) {
-        return { error: (thrown as Error).message, notices };
+        const error = thrown as Error & { error?: { details?: string } };
+        return { error: error.message, details: error.error?.details, notices };
       }
     },
     [INSTRUCT, dtype] as const,
@@ -87,6 +88,32 @@ test('a truncated, empty or bit-flipped cached file is deleted and fetched again
   await page.getByTestId('load-button').click();
   await expect(page.getByTestId('running-on')).toHaveText('WASM · q4');
   await expect(page.getByTestId('cache-repaired')).toContainText('model_q4.onnx in the browser cache was incomplete');
+});
+
+test('a model the runtime cannot read fails in plain words, after one repair, and the next load of anything works', async ({ page }) => {
+  // The server itself sends a damaged graph, every time: the repair cannot help, and must not loop.
+  const graphs: string[] = [];
+  await page.context().route(`**/${INSTRUCT}/resolve/main/${GRAPH}`, async (route) => {
+    // Whole downloads only: transformers.js also asks for byte 0 alone, for the size.
+    if (!route.request().headers()['range']) graphs.push(route.request().url());
+    const response = await route.fetch();
+    const body = await response.body();
+    body[0] ^= 0xff;
+    await route.fulfill({ response, body });
+  });
+  await openApp(page);
+  const failed = await load(page);
+  expect(failed.error).toMatch(/^Loading 'tiny-random\/deepseek-coder-instruct' failed: the runtime could not read the model files/);
+  expect(failed.error).not.toContain('ERROR_CODE');
+  expect(failed.details).toContain('ERROR_CODE');
+  expect(failed.notices).toEqual([expect.stringMatching(/did not match the hub's checksum/)]);
+  expect(graphs).toHaveLength(2);
+  await page.context().unroute(`**/${INSTRUCT}/resolve/main/${GRAPH}`);
+
+  expect((await load(page, 'fp32')).error).toBeNull();
+  await answers(page);
+  expect((await load(page, 'q4')).error).toBeNull();
+  await answers(page);
 });
 
 test('a server error is the server’s failure, with Retry, and no runtime jargon', async ({ page }) => {
