@@ -77,7 +77,8 @@ class ConversationsState {
     if (typeof BroadcastChannel !== 'undefined') {
       this.channel = new BroadcastChannel(CHANNEL);
       this.channel.onmessage = (event: MessageEvent<unknown>) => {
-        if (isNotice(event.data)) void this.receive(event.data);
+        // A notice that cannot be read (storage gone) leaves this tab as it is; its own writes still merge.
+        if (isNotice(event.data)) void this.receive(event.data).catch(() => undefined);
       };
     }
     try {
