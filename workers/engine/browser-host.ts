@@ -60,7 +60,7 @@ export function browserHost(devModelHost: string | null, store: ModelStore, cach
     isCached: (modelId) => store.isCached(modelId),
     downloadFetch: resumableFetch(networkFetch),
     modelCache: {
-      beginLoad: async (modelId, host, onRepair) => cache.beginLoad(modelId, await store.manifest(modelId, host), onRepair),
+      beginLoad: async (modelId, host, onRepair) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair),
       repairAfterFailure: () => cache.repairAfterFailure(),
     },
     async detectDevice(): Promise<DeviceReport> {

@@ -74,7 +74,7 @@ export interface EngineHost {
 
 /** The download cache as a load sees it: checked before use, and repaired after a load that failed. */
 export interface ModelCacheCheck {
-  /** Learns what the model's files must be; `onRepair` hears of each damaged file found. */
+  /** Starts a load: what the model's files must be is learnt when first needed; `onRepair` hears of each damaged file found. */
   beginLoad(modelId: string, host: string, onRepair: (notice: string) => void): Promise<void>;
   /** Deletes the cached files of the load that fail their checksums; resolves with their paths. */
   repairAfterFailure(): Promise<string[]>;

@@ -7,6 +7,8 @@
  * - Before use, a cached file's size is checked (cheap: Cache Storage bodies
  *   are blobs on disk). An empty or truncated file is deleted and reported, and
  *   transformers.js downloads it again, never seeing the damaged bytes.
+ * - The hub is asked (its tree API) only when a file is downloaded, or after a
+ *   failed load: a load from a whole cache makes no request.
  * - After a load that failed anyway, `repairAfterFailure` hashes the load's
  *   cached files against the hub's SHA-256 and deletes the ones that differ
  *   (a flipped bit keeps the size), so the engine can load once more.
@@ -27,6 +29,8 @@ export interface ExpectedFile {
 export type Manifest = Map<string, ExpectedFile>;
 
 const EXPECTED_SIZE = 'x-expected-size';
+/** How long a load waits for the hub's file list before going on without it. */
+const MANIFEST_TIMEOUT_MS = 10_000;
 const EXPECTED_SHA256 = 'x-expected-sha256';
 
 /** Where a cached response came from: the model and the file inside its repository. */
@@ -49,18 +53,39 @@ export function sizeProblem(actual: number, expected: number | null): string | n
 }
 
 export class VerifiedCache {
-  private manifest: Manifest = new Map();
+  private modelId = '';
+  private manifestSource: () => Promise<Manifest> = async () => new Map();
+  private manifest: Promise<Manifest> | null = null;
+  /** The manifest once fetched; until then, what each entry recorded when it was stored. */
+  private known: Manifest = new Map();
   private onRepair: (notice: string) => void = () => {};
   /** Models deleted since their load began: their files still arriving are not stored. */
   private readonly dropped = new Set<string>();
 
   constructor(private readonly name: string = env.cacheKey) {}
 
-  /** Starts a load: what its files must be (empty when the hub could not be asked), and where to say what was repaired. */
-  beginLoad(modelId: string, manifest: Manifest, onRepair: (notice: string) => void): void {
+  /**
+   * Starts a load: where to learn what its files must be (asked at most once,
+   * and only when needed; empty when the hub cannot be asked), and where to
+   * say what was repaired.
+   */
+  beginLoad(modelId: string, manifest: () => Promise<Manifest>, onRepair: (notice: string) => void): void {
     this.dropped.delete(modelId);
-    this.manifest = manifest;
+    this.modelId = modelId;
+    this.manifestSource = manifest;
+    this.manifest = null;
+    this.known = new Map();
     this.onRepair = onRepair;
+  }
+
+  private loadManifest(): Promise<Manifest> {
+    // A hub that does not answer leaves the checks to the sizes recorded with each file; it never holds up a load.
+    const timeout = new Promise<Manifest>((resolve) => setTimeout(() => resolve(new Map()), MANIFEST_TIMEOUT_MS));
+    this.manifest ??= Promise.race([this.manifestSource(), timeout]).then(
+      (manifest) => (this.known = manifest),
+      () => new Map(),
+    );
+    return this.manifest;
   }
 
   /** The model's cache was deleted: a download of it still running must not store its files. */
@@ -71,7 +96,7 @@ export class VerifiedCache {
   async match(key: string): Promise<Response | undefined> {
     const cache = await caches.open(this.name);
     const response = await cache.match(key);
-    if (!response) return undefined;
+    if (!response || parseFileUrl(key) === null) return response;
     const problem = sizeProblem((await response.clone().blob()).size, this.expectedSize(key, response));
     if (problem === null) return response;
     await cache.delete(key);
@@ -81,32 +106,40 @@ export class VerifiedCache {
 
   /** Stores a complete file with what it must be; an incomplete one, or one of a model deleted meanwhile, is not stored. */
   async put(key: string, response: Response): Promise<void> {
+    const cache = await caches.open(this.name);
     const modelId = parseFileUrl(key)?.modelId;
-    if (modelId !== undefined && this.dropped.has(modelId)) return;
-    const expected = this.manifest.get(key);
+    // The runtime's own files (ONNX Runtime's WASM) are stored as they come.
+    if (modelId === undefined) return cache.put(key, response);
+    if (this.dropped.has(modelId)) return;
+    const expected = modelId === this.modelId ? (await this.loadManifest()).get(key) : undefined;
+    if (this.dropped.has(modelId)) return;
     const length = Number(response.headers.get('content-length') ?? NaN);
     const size = expected?.size ?? (Number.isFinite(length) ? length : null);
     if (size === null || size === 0 || (Number.isFinite(length) && length !== size)) return;
     const headers = new Headers(response.headers);
     headers.set(EXPECTED_SIZE, String(size));
     if (expected?.sha256) headers.set(EXPECTED_SHA256, expected.sha256);
-    await (await caches.open(this.name)).put(key, new Response(response.body, { status: 200, headers }));
+    await cache.put(key, new Response(response.body, { status: 200, headers }));
   }
 
   /**
-   * After a failed load: hashes each of its cached files that has a known
-   * SHA-256 and deletes those that differ. Resolves with the damaged files'
-   * paths; a load is worth trying again only when there are some.
+   * After a failed load: hashes each cached file of its model that has a
+   * known SHA-256 (the hub's, or the one recorded when it was stored) and
+   * deletes those that differ. Resolves with the damaged files' paths; a load
+   * is worth trying again only when there are some.
    */
   async repairAfterFailure(): Promise<string[]> {
+    const manifest = await this.loadManifest();
     const cache = await caches.open(this.name);
     const damaged: string[] = [];
-    for (const [key, file] of this.manifest) {
-      const response = await cache.match(key);
-      const expected = file.sha256 ?? response?.headers.get(EXPECTED_SHA256);
+    for (const request of await cache.keys()) {
+      const file = parseFileUrl(request.url);
+      if (file?.modelId !== this.modelId) continue;
+      const response = await cache.match(request);
+      const expected = manifest.get(request.url)?.sha256 ?? response?.headers.get(EXPECTED_SHA256);
       if (!response || !expected) continue;
       if ((await sha256Hex(await response.arrayBuffer())) === expected) continue;
-      await cache.delete(key);
+      await cache.delete(request);
       damaged.push(file.path);
     }
     if (damaged.length > 0) {
@@ -116,7 +149,7 @@ export class VerifiedCache {
   }
 
   private expectedSize(key: string, response: Response): number | null {
-    const recorded = Number(this.manifest.get(key)?.size ?? response.headers.get(EXPECTED_SIZE) ?? response.headers.get('content-length') ?? NaN);
+    const recorded = Number(this.known.get(key)?.size ?? response.headers.get(EXPECTED_SIZE) ?? response.headers.get('content-length') ?? NaN);
     return Number.isFinite(recorded) ? recorded : null;
   }
 }
