@@ -69,3 +69,37 @@ test('one conversation in two tabs: both tabs’ turns are kept, a rename drops 
   await expect(titles(tabB).filter({ hasText: 'Renamed in B' })).toHaveCount(0);
   await expect(titles(fresh).filter({ hasText: 'Renamed in B' })).toHaveCount(0);
 });
+
+test('a rename in a tab that missed another tab’s turn keeps that turn', async ({ context, page }) => {
+  const tabA = page;
+  const tabB = await context.newPage();
+  await openWithModel(tabA);
+  await send(tabA, 'Opening question');
+  await expect(tabA.getByTestId('message-meta')).toHaveCount(1);
+  await openApp(tabB);
+  await titles(tabB).filter({ hasText: 'Opening question' }).click();
+  await expect(tabB.getByTestId('message-user')).toHaveText(['Opening question']);
+
+  // Tab A's notices stop reaching tab B, which stays stale: it never hears of the next turn.
+  await tabA.evaluate(() => {
+    BroadcastChannel.prototype.postMessage = () => undefined;
+  });
+  await send(tabA, 'Unseen by tab B');
+  await expect(tabA.getByTestId('message-meta')).toHaveCount(2);
+  await expect(tabA.getByTestId('conversation-list')).toHaveAttribute('data-saving', 'false');
+  await expect(tabB.getByTestId('message-user')).toHaveText(['Opening question']);
+
+  const item = tabB.getByTestId('conversation-item').filter({ hasText: 'Opening question' });
+  await item.hover();
+  await item.getByTestId('conversation-rename').click();
+  await tabB.getByTestId('conversation-rename-input').fill('Renamed while stale');
+  await tabB.getByTestId('conversation-rename-input').press('Enter');
+  // The write merged: tab B now shows the turn it had missed.
+  await expect.poll(() => questions(tabB)).toEqual(['Opening question', 'Unseen by tab B']);
+  await expect(tabB.getByTestId('conversation-list')).toHaveAttribute('data-saving', 'false');
+
+  const fresh = await context.newPage();
+  await openApp(fresh);
+  await titles(fresh).filter({ hasText: 'Renamed while stale' }).click();
+  await expect.poll(() => questions(fresh)).toEqual(['Opening question', 'Unseen by tab B']);
+});
