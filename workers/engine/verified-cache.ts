@@ -79,9 +79,10 @@ export class VerifiedCache {
   }
 
   private loadManifest(): Promise<Manifest> {
+    if (this.manifest) return this.manifest;
     // A hub that does not answer leaves the checks to the sizes recorded with each file; it never holds up a load.
     const timeout = new Promise<Manifest>((resolve) => setTimeout(() => resolve(new Map()), MANIFEST_TIMEOUT_MS));
-    this.manifest ??= Promise.race([this.manifestSource(), timeout]).then(
+    this.manifest = Promise.race([this.manifestSource(), timeout]).then(
       (manifest) => (this.known = manifest),
       () => new Map(),
     );
