@@ -5,6 +5,7 @@ import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
 import { headersFile, headersFor } from './scripts/security-headers.ts';
+import { runtimeChains } from './scripts/runtime-chains-plugin.ts';
 import { serviceWorker } from './scripts/service-worker-plugin.ts';
 
 /** The ORT build transformers.js runs on WebGPU and WASM (its default when no JSPI). */
@@ -86,14 +87,15 @@ function tinyModelMirror(): Plugin {
 }
 
 export default defineConfig(({ command, mode }) => ({
-  plugins: [securityHeaders(), svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker()],
+  plugins: [securityHeaders(), svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker(), runtimeChains()],
   define: {
     __DEV_MODELS__: JSON.stringify(command === 'serve' || mode === 'test'),
   },
   // No CORS: Vite's default lets any localhost page read the servers' answers (/health, /v1/models among them).
   server: { cors: false },
   preview: { cors: false },
-  worker: { format: 'es' },
+  // The engine's worker bundle gets only these plugins, not the app's.
+  worker: { format: 'es', plugins: () => [runtimeChains()] },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   build: {
     target: 'es2022',

@@ -201,6 +201,8 @@ export class DeepSeekClient {
     },
     /** API requests the engine has received since it started (chat, completions, model lists, logits), valid or not. */
     requestsReceived: (): Promise<number> => call(() => this.engine.requestsReceived()),
+    /** Dev and test builds only: destroys the WebGPU device the model runs on, as a driver reset would. Resolves with whether there was one. */
+    destroyGpuDevice: (): Promise<boolean> => call(() => this.engine.destroyGpuDevice()),
   };
 }
 

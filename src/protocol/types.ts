@@ -320,6 +320,8 @@ export interface LoadProgress {
   /** 0..100 over all files whose size is known. */
   percent: number;
   file?: string;
+  /** Said once, when the load repairs the browser cache: which cached files were damaged and are fetched again. */
+  notice?: string;
 }
 
 /** The WebGPU adapter as GPUAdapterInfo and GPUSupportedLimits describe it. */
@@ -348,4 +350,9 @@ export interface ApiErrorBody {
   type: 'invalid_request_error' | 'server_error' | 'not_found_error' | 'cancelled';
   param: string | null;
   code: string | null;
+  /**
+   * Not in OpenAI's shape: the runtime's own words ("ERROR_CODE: 7, …") when the
+   * message is a plain sentence about them, for a "details" disclosure.
+   */
+  details?: string;
 }

@@ -5,6 +5,7 @@ import type { DeviceReport, GpuAdapterReport } from '../../src/protocol/types.ts
 import type { EngineHost } from './engine.ts';
 import type { ModelStore } from './model-store.ts';
 import { resumableFetch } from './resumable-download.ts';
+import type { VerifiedCache } from './verified-cache.ts';
 
 /** The slice of the WebGPU API we read; declared here to keep @webgpu/types out of the build. */
 interface GpuAdapterLike {
@@ -52,7 +53,7 @@ function adapterReport(adapter: GpuAdapterLike): GpuAdapterReport {
 /** The network fetch, bound: `fetch` called detached from `self` throws "Illegal invocation". */
 export const networkFetch = (input: string | URL, init?: RequestInit) => self.fetch(input, init);
 
-export function browserHost(devModelHost: string | null, store: ModelStore): EngineHost {
+export function browserHost(devModelHost: string | null, store: ModelStore, cache: VerifiedCache): EngineHost {
   const wasmThreads = () => env.backends.onnx.wasm?.numThreads ?? 1;
   return {
     devices: ['webgpu', 'wasm'],
@@ -70,6 +71,10 @@ export function browserHost(devModelHost: string | null, store: ModelStore): Eng
     },
     isCached: (modelId) => store.isCached(modelId),
     downloadFetch: resumableFetch(networkFetch),
+    modelCache: {
+      beginLoad: async (modelId, host, onRepair) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair),
+      repairAfterFailure: () => cache.repairAfterFailure(),
+    },
     async detectDevice(): Promise<DeviceReport> {
       const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
       const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;

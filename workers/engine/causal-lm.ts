@@ -14,6 +14,7 @@ import {
 } from '@huggingface/transformers';
 import type { ChatMessage, Device, Dtype } from '../../src/protocol/types.ts';
 import { DownloadGuard } from './download-guard.ts';
+import { GpuDeviceWatch, runtimeGpuDevice } from './gpu-device.ts';
 import type { Fetch } from './resumable-download.ts';
 import { TokenTable } from './token-text.ts';
 
@@ -100,7 +101,18 @@ export class CausalLM {
     private readonly model: PreTrainedModel,
     readonly device: Device,
     readonly dtype: Dtype,
+    /** The WebGPU device's loss, raced by every pass; null on other devices. */
+    private readonly gpu: GpuDeviceWatch | null,
   ) {}
+
+  /** Set once the GPU device this model ran on was lost: the model cannot run any more. */
+  get deviceLost(): Error | null {
+    return this.gpu?.lost ?? null;
+  }
+
+  private onDevice<T>(work: Promise<T>): Promise<T> {
+    return this.gpu ? this.gpu.race(work) : work;
+  }
 
   static async load(request: LoadRequest): Promise<CausalLM> {
     env.remoteHost = request.host;
@@ -131,7 +143,8 @@ export class CausalLM {
         ...(request.externalData && { use_external_data_format: request.externalData }),
         progress_callback,
       });
-      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype);
+      const device = request.device === 'webgpu' ? await runtimeGpuDevice() : null;
+      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype, device ? new GpuDeviceWatch(device) : null);
     })();
     try {
       return await downloads.race(loading);
@@ -314,7 +327,7 @@ export class CausalLM {
     const kept: Record<string, Tensor> = {};
     for (const [name, tensor] of Object.entries(cache) as [string, Tensor][]) {
       const [batch, heads, sequence, headDim] = tensor.dims;
-      const data = tensor.location === 'gpu-buffer' ? await tensor.ort_tensor.getData() : tensor.data;
+      const data = tensor.location === 'gpu-buffer' ? await this.onDevice(tensor.ort_tensor.getData()) : tensor.data;
       const sliced = keepLeadingPositions(data as KvData, heads * batch, sequence, headDim, length);
       kept[name] = new Tensor(tensor.type as 'float32', sliced as Float32Array, [batch, heads, length, headDim]);
     }
@@ -326,12 +339,14 @@ export class CausalLM {
   private async forwardChunk(ids: number[], onRow?: LogitsRowListener): Promise<Float32Array> {
     const past = this.cachedIds.length;
     const total = past + ids.length;
-    const outputs = (await this.model.forward({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      position_ids: new Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]),
-      past_key_values: this.cache ?? undefined,
-    })) as Record<string, Tensor>;
+    const outputs = (await this.onDevice(
+      this.model.forward({
+        input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
+        attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+        position_ids: new Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]),
+        past_key_values: this.cache ?? undefined,
+      }),
+    )) as Record<string, Tensor>;
 
     const presents: Record<string, Tensor> = {};
     for (const [name, tensor] of Object.entries(outputs)) {
@@ -352,6 +367,8 @@ export class CausalLM {
   }
 
   async dispose(): Promise<void> {
+    // On a lost device there is nothing left to free, and releasing may never settle.
+    if (this.deviceLost) return;
     await this.reset();
     await this.model.dispose();
   }

@@ -4,7 +4,6 @@
  * what differs between the two.
  */
 import {
-  ApiError,
   assembleChatCompletion,
   assembleCompletion,
   cancelled,
@@ -44,6 +43,7 @@ import {
   type Usage,
 } from '../../src/protocol/index.ts';
 import { CausalLM, type FileProgress } from './causal-lm.ts';
+import { loadFailure } from './load-errors.ts';
 import type { Fetch } from './resumable-download.ts';
 import { CATALOG, DEFAULT_MODEL_FILE_NAME, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
 import { generate, type ConstrainedOutput, type GenerationResult } from './generate.ts';
@@ -77,6 +77,16 @@ export interface EngineHost {
   isCached(modelId: string): Promise<boolean>;
   /** The fetch model downloads go through (the browser's resumes interrupted files); the runtime's own when absent. */
   downloadFetch?: Fetch;
+  /** Checks and repairs the download cache (the browser's); absent where the runtime keeps no cache. */
+  modelCache?: ModelCacheCheck;
+}
+
+/** The download cache as a load sees it: checked before use, and repaired after a load that failed. */
+export interface ModelCacheCheck {
+  /** Starts a load: what the model's files must be is learnt when first needed; `onRepair` hears of each damaged file found. */
+  beginLoad(modelId: string, host: string, onRepair: (notice: string) => void): Promise<void>;
+  /** Deletes the cached files of the load that fail their checksums; resolves with their paths. */
+  repairAfterFailure(): Promise<string[]>;
 }
 
 export type ChunkListener = (chunk: ChatCompletionChunk) => void;
@@ -114,8 +124,9 @@ export class Engine {
     return this.deviceReport;
   }
 
+  /** The model that can run now: none once its GPU device was lost. */
   get loaded(): LoadedModel | null {
-    return this.loadedInfo;
+    return this.lm?.deviceLost ? null : this.loadedInfo;
   }
 
   private catalog(): CatalogEntry[] {
@@ -125,7 +136,7 @@ export class Engine {
   async listModels(): Promise<ModelList> {
     this.received += 1;
     const entries = this.catalog();
-    const loadedId = this.loadedInfo?.id;
+    const loadedId = this.loaded?.id;
     // A model loaded by hub id stays listed while it runs, as OpenAI lists the models a key can use.
     const ids = entries.map((entry) => entry.id);
     if (loadedId && !ids.includes(loadedId)) ids.push(loadedId);
@@ -205,6 +216,7 @@ export class Engine {
       await this.unloadNow();
 
       const files = new Map<string, FileProgress>();
+      let lastProgress: LoadProgress = { stage: 'download', loaded_bytes: 0, total_bytes: 0, percent: 0 };
       const report = (progress: FileProgress) => {
         files.set(progress.file, progress);
         let loaded = 0;
@@ -213,19 +225,19 @@ export class Engine {
           loaded += file.loaded;
           total += file.total;
         }
-        onProgress?.({
+        lastProgress = {
           stage: 'download',
           loaded_bytes: loaded,
           total_bytes: total,
           percent: total > 0 ? Math.min(100, (loaded / total) * 100) : 0,
           file: progress.file,
-        });
+        };
+        onProgress?.(lastProgress);
       };
-      let lm: CausalLM;
       // From the first session on, ONNX Runtime's thread pool is fixed for the page.
       this.runtimeStarted = true;
-      try {
-        lm = await CausalLM.load({
+      const attempt = () =>
+        CausalLM.load({
           id: modelId,
           host,
           ...runtime,
@@ -239,6 +251,19 @@ export class Engine {
             onProgress?.({ stage: 'prepare', loaded_bytes: totals, total_bytes: totals, percent: 100 });
           },
         });
+      const cache = this.host.modelCache;
+      const tell = (notice: string) => onProgress?.({ ...lastProgress, notice });
+      await cache?.beginLoad(modelId, host, tell);
+      let lm: CausalLM;
+      try {
+        try {
+          lm = await attempt();
+        } catch (error) {
+          // A damaged cached file (a flipped bit keeps its size) fails only when the runtime reads it: repair, then try once more.
+          if (signal?.aborted || !cache || (await cache.repairAfterFailure()).length === 0) throw error;
+          files.clear();
+          lm = await attempt();
+        }
       } catch (error) {
         throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
       }
@@ -301,6 +326,7 @@ export class Engine {
     if (!lm || !info || info.id !== model) {
       throw modelNotFound(model, 'was unloaded or replaced before this request ran.');
     }
+    if (lm.deviceLost) throw lm.deviceLost;
     return { lm, info };
   }
 
@@ -646,6 +672,7 @@ export class Engine {
     this.checkLength(text.length, 'text', 'text');
     return this.queue.run(undefined, async () => {
       if (!this.lm || !this.loadedInfo) throw modelNotFound('(none)', 'is not loaded; call load() first.');
+      if (this.lm.deviceLost) throw this.lm.deviceLost;
       const ids = this.lm.encode(text);
       this.room(this.loadedInfo, ids.length, { ...defaultGenerationParams(), maxTokens: null }, { param: 'text', what: 'text' });
       await this.lm.reset();
@@ -691,26 +718,4 @@ function parseToolCall(text: string): ToolCall | null {
   } catch {
     return null;
   }
-}
-
-function loadFailure(modelId: string, error: unknown) {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/Could not locate file|404|not found/i.test(message)) {
-    return modelNotFound(modelId, `could not be found on the hub (${message}).`);
-  }
-  if (/failed to fetch|network|load failed/i.test(message)) {
-    return new ApiError(
-      {
-        message: `Downloading '${modelId}' failed: the network request did not complete (${message}). Check your connection and press Load again; files already downloaded stay cached.`,
-        type: 'server_error',
-        param: 'model',
-        code: 'network_error',
-      },
-      502,
-    );
-  }
-  return new ApiError(
-    { message: `Loading '${modelId}' failed: ${message}`, type: 'server_error', param: 'model', code: 'model_load_failed' },
-    502,
-  );
 }
