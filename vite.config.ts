@@ -4,7 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
-import { serviceWorker } from './scripts/service-worker-plugin.ts';
+import { scriptBundle } from './scripts/script-bundle.ts';
+import { embedFraming, widgetHostOrigins } from './scripts/embed-framing.ts';
+import { offlineApp, SERVICE_WORKER_FILE } from './scripts/offline-app.ts';
 
 /** Cross-origin isolation: SharedArrayBuffer, hence multi-threaded WASM. The hub sends CORS headers, so it still loads. */
 const ISOLATION_HEADERS = {
@@ -60,10 +62,41 @@ function tinyModelMirror(): Plugin {
   };
 }
 
+/**
+ * The host origins allowed to drive the embeddable widget (embed.html): a
+ * comma-separated list in DEEPSEEK_WIDGET_ORIGINS at build time, e.g.
+ * `DEEPSEEK_WIDGET_ORIGINS=https://blog.example,https://docs.example npm run build`.
+ * Empty means no other site may frame or drive it.
+ */
+const hostOrigins = widgetHostOrigins(process.env.DEEPSEEK_WIDGET_ORIGINS);
+
 export default defineConfig(({ command, mode }) => ({
-  plugins: [svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker()],
+  plugins: [
+    svelte(),
+    onnxRuntimeFiles(),
+    tinyModelMirror(),
+    embedFraming(hostOrigins),
+    // The service worker in the dev server; builds get it from offlineApp, with the precache list injected.
+    scriptBundle({
+      entry: 'workers/service-worker.ts',
+      fileName: SERVICE_WORKER_FILE,
+      format: 'iife',
+      emitInBuild: false,
+      define: { 'self.__WB_MANIFEST': '[]' },
+    }),
+    // The host SDK: one ES module other sites import, so any origin may fetch it.
+    scriptBundle({
+      entry: 'src/widget-sdk/index.ts',
+      fileName: 'deepseek-widget.js',
+      format: 'es',
+      emitInBuild: true,
+      headers: { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' },
+    }),
+    offlineApp({ largeFiles: ORT_FILES.map((name) => ({ url: `ort/${name}`, path: join(ortDist, name) })) }),
+  ],
   define: {
     __DEV_MODELS__: JSON.stringify(command === 'serve' || mode === 'test'),
+    __WIDGET_HOST_ORIGINS__: JSON.stringify(hostOrigins),
   },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
@@ -73,6 +106,8 @@ export default defineConfig(({ command, mode }) => ({
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
     // Test builds add the page that drives the HTTP API through the official openai SDK.
-    rolldownOptions: { input: mode === 'test' ? ['index.html', 'e2e/pages/openai-sdk.html'] : ['index.html'] },
+    rolldownOptions: {
+      input: mode === 'test' ? ['index.html', 'embed.html', 'e2e/pages/openai-sdk.html'] : ['index.html', 'embed.html'],
+    },
   },
 }));

@@ -5,3 +5,4 @@ export * from './chunks.ts';
 export * from './memory.ts';
 export * from './storage.ts';
 export * from './runtime.ts';
+export * from './widget.ts';

@@ -60,6 +60,18 @@ function validatorOf(response: Response): string | null {
   return response.headers.get('x-linked-etag') ?? response.headers.get('etag') ?? response.headers.get('last-modified');
 }
 
+let usable: Promise<boolean> | null = null;
+
+/**
+ * Whether Cache Storage opens at all. It can exist and still refuse: in a
+ * third-party frame where the browser blocks third-party storage (the
+ * embeddable widget on some browsers). Downloads then go straight to memory.
+ */
+export function cacheStorageUsable(): Promise<boolean> {
+  usable ??= typeof caches === 'undefined' ? Promise.resolve(false) : caches.open(PARTIAL_CACHE_NAME).then(() => true, () => false);
+  return usable;
+}
+
 function openPartials(): Promise<Cache> {
   return caches.open(PARTIAL_CACHE_NAME);
 }
@@ -221,7 +233,7 @@ export function resumableFetch(base: Fetch): Fetch {
   return async (input, init) => {
     const url = String(input);
     const headers = new Headers(init?.headers);
-    const plain = (init?.method ?? 'GET') !== 'GET' || headers.has('range') || !isHubFileUrl(url) || typeof caches === 'undefined';
+    const plain = (init?.method ?? 'GET') !== 'GET' || headers.has('range') || !isHubFileUrl(url) || !(await cacheStorageUsable());
     if (plain) return base(input, init);
 
     const partial = await readPartial(url);

@@ -1,0 +1,23 @@
+import type { DeviceReport, LoadedModel, WidgetStorage } from '../protocol/index.ts';
+
+/**
+ * The widget's device line: what runs, and what the browser allows a frame.
+ * A cross-origin iframe is cross-origin isolated (so WASM gets threads) only
+ * when the host page is isolated too and delegates `allow="cross-origin-isolated"`;
+ * WebGPU needs neither. Its storage is partitioned by the host's site.
+ */
+export function deviceLine(report: DeviceReport | null, loaded: LoadedModel | null, storage: WidgetStorage): string[] {
+  if (!report) return ['Checking the device…'];
+  const device = loaded?.device ?? report.recommended.device;
+  const lines: string[] = [];
+  if (device === 'webgpu') {
+    lines.push(`WebGPU${report.adapter ? ` (${report.adapter})` : ''}${loaded ? '' : ', recommended'}.`);
+  } else if (report.cross_origin_isolated) {
+    lines.push(`WASM on ${report.wasm_threads} threads: cross-origin isolated.`);
+  } else {
+    lines.push('WASM on 1 thread: not cross-origin isolated (the host page needs COOP and COEP, and allow="cross-origin-isolated" on this frame).');
+  }
+  if (storage === 'partitioned') lines.push('Storage is kept for this site only: a model downloaded here downloads again on other sites.');
+  if (storage === 'blocked') lines.push('The browser gives this frame no storage: the model downloads again on every visit.');
+  return lines;
+}
