@@ -214,3 +214,44 @@ test.describe('offline, after one visit online and one model load', () => {
     await expect(page.getByTestId('load-button')).toBeEnabled();
   });
 });
+
+test('an update offers Reload, and pressed mid-answer it waits for the answer to end', async ({ page, context }) => {
+  await openControlled(page);
+  await page.evaluate((id) => window.deepseek.load(id, { device: 'wasm', dtype: 'q4' }), INSTRUCT);
+  // A new version is deployed. Playwright cannot rewrite the service worker script the browser checks for
+  // updates, so a new script URL stands in for new bytes: the browser installs it as the next version alike.
+  await page.evaluate(() => navigator.serviceWorker.register('/service-worker.js?next-version', { scope: '/' }));
+  await expect(page.getByTestId('update-banner')).toContainText('A new version is ready', { timeout: 60_000 });
+  // Until Reload, the old version keeps serving.
+  expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.waiting !== null)).toBe(true);
+
+  // A long answer runs (end-of-sequence banned, so it runs to max_tokens); its end is noted where a reload keeps it.
+  await page.evaluate(async (model) => {
+    sessionStorage.removeItem('answer-ended');
+    const stream = await window.deepseek.completions.create({
+      model,
+      prompt: 'def main():\n',
+      max_tokens: 160,
+      stream: true,
+      logit_bias: { 32014: -100, 32021: -100 },
+    });
+    void (async () => {
+      let finish = '';
+      for await (const chunk of stream) finish = chunk.choices[0]?.finish_reason ?? finish;
+      sessionStorage.setItem('answer-ended', finish);
+    })();
+  }, INSTRUCT);
+  await page.evaluate(() => ((window as unknown as { beforeReload: boolean }).beforeReload = true));
+  await page.getByTestId('update-reload').click();
+  await expect(page.getByTestId('update-banner')).toContainText('Reloading when the answer ends');
+  expect(await page.evaluate(() => sessionStorage.getItem('answer-ended'))).toBeNull();
+
+  // The reload comes only after the answer ended by itself, at its length limit, never cut short.
+  await page.waitForFunction(() => (window as unknown as { beforeReload?: boolean }).beforeReload === undefined && window.deepseek !== undefined, null, {
+    timeout: 120_000,
+  });
+  expect(await page.evaluate(() => sessionStorage.getItem('answer-ended'))).toBe('length');
+  // The new version took over and controls the reloaded page. (The page then registers the usual script URL
+  // again, which to the browser is one more new version: an artefact of the stand-in above.)
+  expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toMatch(/service-worker\.js\?next-version$/);
+});
