@@ -215,7 +215,7 @@ test.describe('offline, after one visit online and one model load', () => {
   });
 });
 
-test('an update offers Reload, and pressed mid-answer it waits for the answer to end', async ({ page, context }) => {
+test('an update offers Reload, and pressed mid-answer it waits for the answer to end', async ({ page }) => {
   await openControlled(page);
   await page.evaluate((id) => window.deepseek.load(id, { device: 'wasm', dtype: 'q4' }), INSTRUCT);
   // A new version is deployed. Playwright cannot rewrite the service worker script the browser checks for
