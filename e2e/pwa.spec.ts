@@ -254,4 +254,7 @@ test('an update offers Reload, and pressed mid-answer it waits for the answer to
   // The new version took over and controls the reloaded page. (The page then registers the usual script URL
   // again, which to the browser is one more new version: an artefact of the stand-in above.)
   expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toMatch(/service-worker\.js\?next-version$/);
+  // The update replaced only its precache: the model's files are still cached, and it loads from them.
+  const modelFiles = await page.evaluate(async () => (await (await caches.open('transformers-cache')).keys()).length);
+  expect(modelFiles).toBeGreaterThan(0);
 });

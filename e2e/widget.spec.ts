@@ -98,6 +98,7 @@ test.describe('from an allowed origin', () => {
     expect(resizes.length).toBeGreaterThan(1);
     const frameHeight = await page.locator('#widget iframe').evaluate((iframe) => iframe.getBoundingClientRect().height);
     expect(frameHeight).toBeCloseTo(resizes.at(-1)!, 0);
+    expect(await seriousViolations(page, '#widget')).toEqual([]);
   });
 
   test('aborts mid-stream, then answers again; a bad request is rejected naming its param', async ({ page }) => {
@@ -170,7 +171,7 @@ test.describe('from an allowed origin', () => {
     expect(await mountFrom(page, ALLOWED_HOST, {}, '&isolated=1')).toBeNull();
     expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
     expect(await page.evaluate(() => window.widget!.status.cross_origin_isolated)).toBe(true);
-    await expect(widgetFrame(page).getByTestId('widget-device')).toContainText(/cross-origin isolated|WebGPU/);
+    await expect(widgetFrame(page).getByTestId('widget-device')).toContainText(/Cross-origin isolated: WASM on \d+ threads/);
     // Chrome partitions a cross-site frame's storage; Playwright's Chromium turns partitioning off and its contexts
     // block third-party storage instead. Either way the line says so, and the model still loads (into memory).
     const storage = await page.evaluate(() => window.widget!.status.storage);
@@ -181,6 +182,21 @@ test.describe('from an allowed origin', () => {
 
     expect(await mountFrom(page, ALLOWED_HOST)).toBeNull();
     expect(await page.evaluate(() => window.widget!.status.cross_origin_isolated)).toBe(false);
+    await expect(widgetFrame(page).getByTestId('widget-device')).toContainText('WASM on 1 thread');
+  });
+
+  test('a height the host fixes stays, and the widget scrolls inside it; a failed load reaches the host as an error event', async ({ page }) => {
+    expect(await mountFrom(page, ALLOWED_HOST, { height: 300 })).toBeNull();
+    const errors = await page.evaluate(async () => {
+      const errors: string[] = [];
+      window.widget!.on('error', (error) => errors.push(`${error.status} ${error.error.param}`));
+      await window.widget!.load('not a model id', { device: 'wasm' }).catch(() => undefined);
+      return errors;
+    });
+    expect(errors).toEqual(['400 model']);
+    await expect(widgetFrame(page).getByRole('alert')).toContainText('not a model id');
+    expect(await page.locator('#widget iframe').evaluate((iframe) => iframe.getBoundingClientRect().height)).toBe(300);
+    expect(await page.evaluate(() => window.resizes!)).toEqual([]);
   });
 });
 

@@ -10,13 +10,13 @@ export function deviceLine(report: DeviceReport | null, loaded: LoadedModel | nu
   if (!report) return ['Checking the device…'];
   const device = loaded?.device ?? report.recommended.device;
   const lines: string[] = [];
-  if (device === 'webgpu') {
-    lines.push(`WebGPU${report.adapter ? ` (${report.adapter})` : ''}${loaded ? '' : ', recommended'}.`);
-  } else if (report.cross_origin_isolated) {
-    lines.push(`WASM on ${report.wasm_threads} threads: cross-origin isolated.`);
-  } else {
-    lines.push('WASM on 1 thread: not cross-origin isolated (the host page needs COOP and COEP, and allow="cross-origin-isolated" on this frame).');
-  }
+  if (device === 'webgpu') lines.push(`WebGPU${report.adapter ? ` (${report.adapter})` : ''}${loaded ? '' : ', recommended'}.`);
+  else lines.push(`WASM${loaded ? '' : ', recommended'}.`);
+  lines.push(
+    report.cross_origin_isolated
+      ? `Cross-origin isolated: WASM on ${report.wasm_threads} threads.`
+      : 'Not cross-origin isolated: WASM on 1 thread (the host page needs COOP and COEP, and allow="cross-origin-isolated" on this frame; WebGPU needs neither).',
+  );
   if (storage === 'partitioned') lines.push('Storage is kept for this site only: a model downloaded here downloads again on other sites.');
   if (storage === 'blocked') lines.push('The browser gives this frame no storage: the model downloads again on every visit.');
   return lines;

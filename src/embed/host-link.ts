@@ -127,6 +127,7 @@ function watchWidget(send: (message: WidgetEvent) => void, fixedHeight: boolean)
   const stopChanges = widgetState.onChange((change) => {
     if (change.status) send({ kind: 'status', status: change.status });
     if (change.progress) send({ kind: 'progress', progress: change.progress });
+    if (change.error) send({ kind: 'error', error: change.error });
   });
   if (fixedHeight) return stopChanges;
   let last = -1;

@@ -7,6 +7,7 @@ import type { ClientLoadOptions, DeepSeekClient } from '../api/client.ts';
 import {
   DEFAULT_MODEL_ID,
   toApiError,
+  toWire,
   type ChatMessageParam,
   type DeviceReport,
   type LoadedModel,
@@ -14,8 +15,16 @@ import {
   type WidgetOptions,
   type WidgetStatus,
   type WidgetStorage,
+  type WireError,
 } from '../protocol/index.ts';
 import { RateMeter } from '../ui/download-rate.ts';
+
+/** What the host link passes on: one of the three at a time. */
+export interface WidgetChange {
+  status?: WidgetStatus;
+  progress?: LoadProgress;
+  error?: WireError;
+}
 
 export interface WidgetTurn {
   role: 'user' | 'assistant';
@@ -58,7 +67,7 @@ class WidgetState {
   chatError = $state<string | null>(null);
   private client: DeepSeekClient | null = null;
   private stopController: AbortController | null = null;
-  private listeners = new Set<(change: { status?: WidgetStatus; progress?: LoadProgress }) => void>();
+  private listeners = new Set<(change: WidgetChange) => void>();
 
   get model(): string {
     return this.options.model ?? (__DEV_MODELS__ ? 'tiny-random/deepseek-coder-instruct' : DEFAULT_MODEL_ID);
@@ -77,17 +86,17 @@ class WidgetState {
     this.client = client;
     this.storage = await storageKind();
     this.announce();
-    this.report = await client.device();
+    this.report = await client.device().catch(() => null);
   }
 
   /** The host link listens here for status and progress to pass on. */
-  onChange(listener: (change: { status?: WidgetStatus; progress?: LoadProgress }) => void): () => void {
+  onChange(listener: (change: WidgetChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private announce(progress?: LoadProgress): void {
-    for (const listener of this.listeners) listener(progress ? { progress } : { status: this.status });
+  private announce(change: WidgetChange = { status: this.status }): void {
+    for (const listener of this.listeners) listener(change);
   }
 
   /** Loads a model (the host's choice when absent); the widget's Load button and the host's `load` both come here. */
@@ -107,14 +116,17 @@ class WidgetState {
           meter.add(performance.now(), progress.loaded_bytes);
           this.speed = meter.bytesPerSecond;
           onProgress?.(progress);
-          this.announce(progress);
+          this.announce({ progress });
         },
       });
       return this.loaded;
     } catch (error) {
+      const apiError = toApiError(error);
       this.loaded = client.loaded;
-      this.loadError = toApiError(error).message;
-      throw toApiError(error);
+      this.loadError = apiError.message;
+      // The host hears of every failed load, the visitor's own Load included.
+      this.announce({ error: toWire(apiError) });
+      throw apiError;
     } finally {
       this.loading = false;
       this.announce();
