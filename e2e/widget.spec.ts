@@ -156,13 +156,28 @@ test.describe('from an allowed origin', () => {
     expect(accent).toBe('#ffb020');
     await loadTinyModel(page);
 
+    // A long host request holds the engine (requests run one at a time), so the widget's question waits and Stop has
+    // something to stop, whatever the random model would have said.
+    await page.evaluate((model) => {
+      const controller = new AbortController();
+      (window as unknown as { hold: AbortController }).hold = controller;
+      void window
+        .widget!.completions.create({ model, prompt: 'x', max_tokens: 400, logit_bias: { 32014: -100, 32021: -100 } }, { signal: controller.signal })
+        .catch(() => undefined);
+    }, INSTRUCT);
     await frame.getByTestId('widget-input').fill(LONG_PROMPT);
     await frame.getByTestId('widget-input').press('Enter');
-    await expect(frame.getByTestId('widget-turn-assistant')).toHaveCount(1);
-    await expect(frame.getByTestId('widget-turn-assistant').locator('.markdown')).toBeAttached();
-    // Stop, if the answer is still running; either way the widget is ready for the next question.
-    if (await frame.getByTestId('widget-stop').isVisible()) await frame.getByTestId('widget-stop').click();
+    await frame.getByTestId('widget-stop').click();
+    await expect(frame.getByTestId('widget-turn-assistant')).toContainText('Stopped');
+    await page.evaluate(() => (window as unknown as { hold: AbortController }).hold.abort());
+
+    // Then an answer that runs to its end, streamed into rendered markdown.
     await expect(frame.getByTestId('widget-send')).toBeVisible();
+    await frame.getByTestId('widget-input').fill('Write a loop');
+    await frame.getByTestId('widget-input').press('Enter');
+    await expect(frame.getByTestId('widget-turn-assistant')).toHaveCount(2);
+    await expect(frame.getByTestId('widget-send')).toBeVisible({ timeout: 60_000 });
+    await expect(frame.getByTestId('widget-turn-assistant').last().locator('.markdown')).not.toBeEmpty();
 
     expect(await seriousViolations(page, '#widget')).toEqual([]);
   });

@@ -10,8 +10,8 @@ export function deviceLine(report: DeviceReport | null, loaded: LoadedModel | nu
   if (!report) return ['Checking the device…'];
   const device = loaded?.device ?? report.recommended.device;
   const lines: string[] = [];
-  if (device === 'webgpu') lines.push(`WebGPU${report.adapter ? ` (${report.adapter})` : ''}${loaded ? '' : ', recommended'}.`);
-  else lines.push(`WASM${loaded ? '' : ', recommended'}.`);
+  const name = device === 'webgpu' ? `WebGPU${report.adapter ? ` (${report.adapter})` : ''}` : 'WASM';
+  lines.push(loaded ? `Runs on ${name}.` : `${name} recommended.`);
   lines.push(
     report.cross_origin_isolated
       ? `Cross-origin isolated: WASM on ${report.wasm_threads} threads.`

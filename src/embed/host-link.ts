@@ -9,6 +9,7 @@ import type { DeepSeekClient } from '../api/client.ts';
 import {
   ApiError,
   WIDGET_PROTOCOL,
+  badWidgetRequest,
   WORKING_EVERY_MS,
   isWidgetAbort,
   parseHello,
@@ -56,8 +57,6 @@ async function perform(client: DeepSeekClient, operation: WidgetOperation, signa
         onProgress: (progress) => reply({ kind: 'progress', progress }),
       });
     }
-    case 'status':
-      return widgetState.status;
   }
 }
 
@@ -102,9 +101,10 @@ export function listenForHost(client: DeepSeekClient, applyOptions: (options: Wi
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     // Only the page that embeds this frame, and only from a listed origin.
     if (window.parent === window || event.source !== window.parent || !HOST_ORIGINS.includes(event.origin)) return;
-    const hello = parseHello(event.data);
+    const parsed = parseHello(event.data);
     // The SDK repeats its hello until it hears back; a repeat is the connection it already has.
-    if (!hello || hello.nonce === connectedNonce) return;
+    if (!parsed || parsed.hello.nonce === connectedNonce) return;
+    const { hello, rejectedOptions } = parsed;
     connectedNonce = hello.nonce;
     control?.close();
     stopWatching?.();
@@ -119,6 +119,10 @@ export function listenForHost(client: DeepSeekClient, applyOptions: (options: Wi
     stopWatching = watchWidget(send, hello.options.fixedHeight === true);
     const welcome: WidgetWelcome = { protocol: WIDGET_PROTOCOL, kind: 'welcome', nonce: hello.nonce, status: widgetState.status };
     window.parent.postMessage(welcome, event.origin, [channel.port2]);
+    // An option the widget could not use was dropped; the host hears which, as a 400 naming it.
+    for (const option of rejectedOptions) {
+      send({ kind: 'error', error: toWire(badWidgetRequest(`The widget option '${option}' is not valid and was ignored.`, `options.${option}`)) });
+    }
   });
 }
 

@@ -77,8 +77,7 @@ export type WidgetOperation =
   | { name: 'models.list' }
   | { name: 'models.retrieve'; id: string }
   /** `options` (device, dtype) are validated by the client, as `window.deepseek.load`'s are. */
-  | { name: 'load'; model: string | null; options: unknown }
-  | { name: 'status' };
+  | { name: 'load'; model: string | null; options: unknown };
 
 /** Host → widget on the control port; the request's own port travels with it. */
 export interface WidgetRequest {
@@ -211,11 +210,12 @@ function isNonce(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_NONCE;
 }
 
-/** Host → widget by window.postMessage: a hello, or null for anything else. */
-export function parseHello(data: unknown): WidgetHello | null {
+/** Host → widget by window.postMessage: a hello and the options it dropped, or null for anything else. */
+export function parseHello(data: unknown): { hello: WidgetHello; rejectedOptions: string[] } | null {
   const fields = record(data);
   if (!fields || fields.protocol !== WIDGET_PROTOCOL || fields.kind !== 'hello' || !isNonce(fields.nonce)) return null;
-  return { protocol: WIDGET_PROTOCOL, kind: 'hello', nonce: fields.nonce, options: parseWidgetOptions(fields.options).options };
+  const { options, rejected } = parseWidgetOptions(fields.options);
+  return { hello: { protocol: WIDGET_PROTOCOL, kind: 'hello', nonce: fields.nonce, options }, rejectedOptions: rejected };
 }
 
 function parseLoadedModel(value: unknown): LoadedModel | null {
@@ -292,8 +292,7 @@ export function parseWidgetRequest(data: unknown): WidgetRequest | ApiError {
     case 'completions.create':
       return { kind: 'request', operation: { name: operation.name, body: operation.body } };
     case 'models.list':
-    case 'status':
-      return { kind: 'request', operation: { name: operation.name } };
+      return { kind: 'request', operation: { name: 'models.list' } };
     case 'models.retrieve':
       if (typeof operation.id !== 'string' || operation.id.length > MAX_MODEL_ID) {
         return badWidgetRequest("'operation.id' must be a model id.", 'operation.id');

@@ -60,7 +60,10 @@ describe('handshake', () => {
       nonce: 'abc',
       options: { theme: 'dark', accent: 'red; background: url(x)', model: 'a/b', fixedHeight: 'yes' },
     });
-    expect(hello).toEqual({ protocol: WIDGET_PROTOCOL, kind: 'hello', nonce: 'abc', options: { theme: 'dark', model: 'a/b' } });
+    expect(hello).toEqual({
+      hello: { protocol: WIDGET_PROTOCOL, kind: 'hello', nonce: 'abc', options: { theme: 'dark', model: 'a/b' } },
+      rejectedOptions: ['accent', 'fixedHeight'],
+    });
     expect(parseWidgetOptions({ accent: '#0b7a5a', theme: 'sepia' })).toEqual({ options: { accent: '#0b7a5a' }, rejected: ['theme'] });
   });
 
