@@ -215,6 +215,19 @@ test.describe('from an allowed origin', () => {
   });
 });
 
+test('the visitor presses the widget\'s own Load: progress shows, and the host hears progress and ready', async ({ page }) => {
+  expect(await mountFrom(page, ALLOWED_HOST, { model: INSTRUCT })).toBeNull();
+  const frame = widgetFrame(page);
+  await frame.getByTestId('widget-load').click();
+  await expect(frame.getByTestId('widget-status')).toHaveAttribute('data-model-id', INSTRUCT, { timeout: 120_000 });
+  await expect(frame.getByTestId('widget-load')).toHaveCount(0);
+  await expect(frame.getByTestId('widget-device')).toContainText('Runs on');
+  const events = await page.evaluate(() => window.events!);
+  expect(events).toContain('progress download');
+  expect(events).toContain(`ready ${INSTRUCT}`);
+  expect(await page.evaluate(() => window.widget!.status.loaded?.id)).toBe(INSTRUCT);
+});
+
 test.describe('from an origin not on the list', () => {
   test('the SDK cannot mount: the frame is refused and nothing answers', async ({ page }) => {
     const error = await mountFrom(page, REFUSED_HOST, { timeoutMs: 4000 });
