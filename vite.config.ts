@@ -6,7 +6,9 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
 import { headersFile, headersFor } from './scripts/security-headers.ts';
 import { runtimeChains } from './scripts/runtime-chains-plugin.ts';
-import { serviceWorker } from './scripts/service-worker-plugin.ts';
+import { scriptBundle } from './scripts/script-bundle.ts';
+import { widgetHostOrigins } from './scripts/embed-framing.ts';
+import { offlineApp, SERVICE_WORKER_FILE } from './scripts/offline-app.ts';
 
 /** The ORT build transformers.js runs on WebGPU and WASM (its default when no JSPI). */
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
@@ -44,12 +46,12 @@ function onnxRuntimeFiles(): Plugin {
  * headersFor in the dev and preview servers, and writes them as `_headers` into
  * the build for hosts that read that file.
  */
-function securityHeaders(): Plugin {
+function securityHeaders(widgetHostOrigins: readonly string[]): Plugin {
   let base = '/';
   const middleware = (request: IncomingMessage, response: ServerResponse, next: Next) => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     const path = pathname.startsWith(base) ? `/${pathname.slice(base.length)}` : pathname;
-    for (const [name, value] of Object.entries(headersFor(path))) response.setHeader(name, value);
+    for (const [name, value] of Object.entries(headersFor(path, widgetHostOrigins))) response.setHeader(name, value);
     next();
   };
   return {
@@ -64,7 +66,7 @@ function securityHeaders(): Plugin {
       server.middlewares.use(middleware);
     },
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile(base) });
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile(base, widgetHostOrigins) });
     },
   };
 }
@@ -86,10 +88,42 @@ function tinyModelMirror(): Plugin {
   };
 }
 
+/**
+ * The host origins allowed to drive the embeddable widget (embed.html): a
+ * comma-separated list in DEEPSEEK_WIDGET_ORIGINS at build time, e.g.
+ * `DEEPSEEK_WIDGET_ORIGINS=https://blog.example,https://docs.example npm run build`.
+ * Empty means no other site may frame or drive it.
+ */
+const hostOrigins = widgetHostOrigins(process.env.DEEPSEEK_WIDGET_ORIGINS);
+
 export default defineConfig(({ command, mode }) => ({
-  plugins: [securityHeaders(), svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker(), runtimeChains()],
+  plugins: [
+    securityHeaders(hostOrigins),
+    svelte(),
+    onnxRuntimeFiles(),
+    tinyModelMirror(),
+    // The service worker in the dev server; builds get it from offlineApp, with the precache list injected.
+    scriptBundle({
+      entry: 'workers/service-worker.ts',
+      fileName: SERVICE_WORKER_FILE,
+      format: 'iife',
+      emitInBuild: false,
+      define: { 'self.__WB_MANIFEST': '[]' },
+    }),
+    // The host SDK: one ES module other sites import, so any origin may fetch it.
+    scriptBundle({
+      entry: 'src/widget-sdk/index.ts',
+      fileName: 'deepseek-widget.js',
+      format: 'es',
+      emitInBuild: true,
+      headers: { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' },
+    }),
+    offlineApp({ largeFiles: ORT_FILES.map((name) => ({ url: `ort/${name}`, path: join(ortDist, name) })) }),
+    runtimeChains(),
+  ],
   define: {
     __DEV_MODELS__: JSON.stringify(command === 'serve' || mode === 'test'),
+    __WIDGET_HOST_ORIGINS__: JSON.stringify(hostOrigins),
   },
   // No CORS: Vite's default lets any localhost page read the servers' answers (/health, /v1/models among them).
   server: { cors: false },
@@ -101,6 +135,8 @@ export default defineConfig(({ command, mode }) => ({
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
     // Test builds add the page that drives the HTTP API through the official openai SDK.
-    rolldownOptions: { input: mode === 'test' ? ['index.html', 'e2e/pages/openai-sdk.html'] : ['index.html'] },
+    rolldownOptions: {
+      input: mode === 'test' ? ['index.html', 'embed.html', 'e2e/pages/openai-sdk.html'] : ['index.html', 'embed.html'],
+    },
   },
 }));

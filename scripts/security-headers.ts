@@ -11,6 +11,8 @@
  *   only a response header can.
  */
 
+import { embedFramingHeaders } from './embed-framing.ts';
+
 export type HeaderSet = Record<string, string>;
 
 const ISOLATION_HEADERS: HeaderSet = {
@@ -30,19 +32,26 @@ interface HeaderRule {
 }
 
 /**
- * First match wins. A page meant to be framed by other sites (the widget's
- * `embed.html`) gets its own rule above the catch-all, with its allow-list in
- * `frame-ancestors` and no `X-Frame-Options`.
+ * First match wins. The widget's `embed.html`, the one page other sites may
+ * frame, gets its own rule above the catch-all: the deployer's host origins
+ * in `frame-ancestors` and no `X-Frame-Options`.
  */
-const RULES: readonly HeaderRule[] = [{ pattern: '/*', headers: { ...ISOLATION_HEADERS, ...SAME_ORIGIN_FRAMING } }];
+function rules(widgetHostOrigins: readonly string[]): HeaderRule[] {
+  const embed = { ...ISOLATION_HEADERS, ...embedFramingHeaders([...widgetHostOrigins]) };
+  return [
+    { pattern: '/embed.html', headers: embed },
+    { pattern: '/embed', headers: embed },
+    { pattern: '/*', headers: { ...ISOLATION_HEADERS, ...SAME_ORIGIN_FRAMING } },
+  ];
+}
 
 function matches(pattern: string, path: string): boolean {
   return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
 }
 
 /** The headers for a path relative to the app's base (`/index.html`, `/v1/models`). */
-export function headersFor(path: string): HeaderSet {
-  return RULES.find((rule) => matches(rule.pattern, path))?.headers ?? {};
+export function headersFor(path: string, widgetHostOrigins: readonly string[] = []): HeaderSet {
+  return rules(widgetHostOrigins).find((rule) => matches(rule.pattern, path))?.headers ?? {};
 }
 
 /**
@@ -50,9 +59,9 @@ export function headersFor(path: string): HeaderSet {
  * (other hosts need the same headers set in their own configuration). `base`
  * is the app's public path, e.g. `/` or `/coder/`.
  */
-export function headersFile(base: string): string {
+export function headersFile(base: string, widgetHostOrigins: readonly string[] = []): string {
   const root = base.endsWith('/') ? base.slice(0, -1) : base;
-  return RULES.map((rule) => {
+  return rules(widgetHostOrigins).map((rule) => {
     const lines = Object.entries(rule.headers).map(([name, value]) => `  ${name}: ${value}`);
     return `${root}${rule.pattern}\n${lines.join('\n')}\n`;
   }).join('\n');

@@ -62,6 +62,9 @@ async function call<T>(work: () => Promise<T>): Promise<T> {
 export class DeepSeekClient {
   private readonly engine: Comlink.Remote<EngineApi>;
   private loadedModel: LoadedModel | null = null;
+  /** Loads and requests under way, from every caller: the playground, `window.deepseek`, `/v1`, the widget. */
+  private running = 0;
+  private idleWaiters: Array<() => void> = [];
 
   readonly chat = {
     completions: {
@@ -108,6 +111,32 @@ export class DeepSeekClient {
     return this.loadedModel;
   }
 
+  /** Whether a load or a request is under way, so that an app update can wait for it. */
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
+  /** Resolves once nothing loads or generates. */
+  whenIdle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Counts one piece of work as running; the returned function, called once, ends it. */
+  private begin(): () => void {
+    this.running += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.running -= 1;
+      if (this.running > 0) return;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    };
+  }
+
   device(): Promise<DeviceReport> {
     return call(() => this.engine.detectDevice());
   }
@@ -123,9 +152,11 @@ export class DeepSeekClient {
     const requestId = crypto.randomUUID();
     const abort = () => void this.engine.abort(requestId);
     signal?.addEventListener('abort', abort, { once: true });
+    const end = this.begin();
     try {
       this.loadedModel = await call(() => this.engine.load(model, loadOptions, requestId, progress));
     } finally {
+      end();
       signal?.removeEventListener('abort', abort);
     }
     return this.loadedModel;
@@ -168,7 +199,11 @@ export class DeepSeekClient {
     const requestId = crypto.randomUUID();
     const abort = () => void this.engine.abort(requestId);
     signal?.addEventListener('abort', abort, { once: true });
-    const finished = () => signal?.removeEventListener('abort', abort);
+    const end = this.begin();
+    const finished = () => {
+      end();
+      signal?.removeEventListener('abort', abort);
+    };
 
     if (!stream) {
       try {

@@ -7,3 +7,4 @@ export * from './storage.ts';
 export * from './runtime.ts';
 export * from './bounds.ts';
 export * from './http-guard.ts';
+export * from './widget.ts';

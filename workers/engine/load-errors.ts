@@ -49,6 +49,17 @@ export function loadFailure(modelId: string, error: unknown): ApiError {
   if (/Could not locate file|404|not found/i.test(raw)) {
     return modelNotFound(modelId, `could not be found on the hub (${raw}).`);
   }
+  if (/failed to fetch|network|load failed/i.test(raw) && globalThis.navigator?.onLine === false) {
+    return new ApiError(
+      {
+        message: `'${modelId}' is not downloaded, and the browser is offline: loading it needs the network. Models marked "Available offline" in the library load without it.`,
+        type: 'server_error',
+        param: 'model',
+        code: 'network_error',
+      },
+      503,
+    );
+  }
   if (/failed to fetch|network|load failed/i.test(raw)) {
     return new ApiError(
       {

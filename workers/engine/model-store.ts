@@ -230,6 +230,8 @@ export class ModelStore {
    * A string says why the hub could not be asked; a missing or private model is an error.
    */
   private async tree(host: string, modelId: string): Promise<TreeEntry[] | string> {
+    // Offline, asking would only fail: a cached model then loads with no network request at all.
+    if (globalThis.navigator?.onLine === false) return 'The browser is offline, so download sizes are unknown.';
     const entries: TreeEntry[] = [];
     let next: string | null = `${host}api/models/${modelId}/tree/${REVISION}?recursive=true`;
     while (next) {

@@ -67,6 +67,18 @@ function validatorOf(response: Response): string | null {
   return response.headers.get('x-linked-etag') ?? response.headers.get('etag') ?? response.headers.get('last-modified');
 }
 
+let usable: Promise<boolean> | null = null;
+
+/**
+ * Whether Cache Storage opens at all. It can exist and still refuse: in a
+ * third-party frame where the browser blocks third-party storage (the
+ * embeddable widget on some browsers). Downloads then go straight to memory.
+ */
+export function cacheStorageUsable(): Promise<boolean> {
+  usable ??= typeof caches === 'undefined' ? Promise.resolve(false) : caches.open(PARTIAL_CACHE_NAME).then(() => true, () => false);
+  return usable;
+}
+
 function openPartials(): Promise<Cache> {
   return caches.open(PARTIAL_CACHE_NAME);
 }
@@ -241,7 +253,8 @@ export function resumableFetch(base: Fetch): Fetch {
     const headers = new Headers(init?.headers);
     const plain = (init?.method ?? 'GET') !== 'GET' || headers.has('range') || !isHubFileUrl(url);
     if (plain) return base(input, init);
-    if (typeof caches === 'undefined') return fetchWhole(base, url, init);
+    // Without Cache Storage (Node, or a widget whose storage is blocked) nothing partial can be kept: the whole file, into memory.
+    if (!(await cacheStorageUsable())) return fetchWhole(base, url, init);
 
     const partial = await readPartial(url);
     if (!partial) return record(url, await fetchWhole(base, url, init));
