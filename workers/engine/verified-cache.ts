@@ -16,6 +16,7 @@
  *   a model is cached only when all of its files are.
  */
 import { env } from '@huggingface/transformers';
+import { cacheStorageUsable } from './resumable-download.ts';
 
 /** What a hub file must be, from the tree API. */
 export interface ExpectedFile {
@@ -94,8 +95,18 @@ export class VerifiedCache {
     this.dropped.add(modelId);
   }
 
+  /**
+   * The Cache Storage behind it, or null where the page may not use one (a
+   * widget framed by another site whose storage is blocked): files are then
+   * neither found nor kept, and each load downloads them into memory.
+   */
+  private async open(): Promise<Cache | null> {
+    return (await cacheStorageUsable()) ? caches.open(this.name) : null;
+  }
+
   async match(key: string): Promise<Response | undefined> {
-    const cache = await caches.open(this.name);
+    const cache = await this.open();
+    if (!cache) return undefined;
     const response = await cache.match(key);
     if (!response || parseFileUrl(key) === null) return response;
     const problem = sizeProblem((await response.clone().blob()).size, this.expectedSize(key, response));
@@ -107,7 +118,8 @@ export class VerifiedCache {
 
   /** Stores a complete file with what it must be; an incomplete one, or one of a model deleted meanwhile, is not stored. */
   async put(key: string, response: Response): Promise<void> {
-    const cache = await caches.open(this.name);
+    const cache = await this.open();
+    if (!cache) return;
     const modelId = parseFileUrl(key)?.modelId;
     // The runtime's own files (ONNX Runtime's WASM) are stored as they come.
     if (modelId === undefined) return cache.put(key, response);
@@ -130,8 +142,9 @@ export class VerifiedCache {
    * is worth trying again only when there are some.
    */
   async repairAfterFailure(): Promise<string[]> {
+    const cache = await this.open();
+    if (!cache) return [];
     const manifest = await this.loadManifest();
-    const cache = await caches.open(this.name);
     const damaged: string[] = [];
     for (const request of await cache.keys()) {
       const file = parseFileUrl(request.url);
