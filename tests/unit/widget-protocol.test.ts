@@ -118,6 +118,12 @@ describe('replies and events from the widget', () => {
     expect(parseWidgetReply({ kind: 'error', error: { status: 400, error: { message: 'm', type: 'invalid_request_error', param: 'x', code: null } } })?.kind).toBe('error');
     expect(parseWidgetReply({ kind: 'error', error: 'boom' })).toBeNull();
     expect(parseWidgetReply({ kind: 'progress', progress: { stage: 'download', loaded_bytes: -1, total_bytes: 2, percent: 0 } })).toBeNull();
+    // Every stage a load reports: the download, the session build, ready; a repair notice rides along.
+    for (const stage of ['download', 'prepare', 'ready']) {
+      expect(parseWidgetReply({ kind: 'progress', progress: { stage, loaded_bytes: 2, total_bytes: 2, percent: 100 } })?.kind).toBe('progress');
+    }
+    expect(parseWidgetReply({ kind: 'progress', progress: { stage: 'download', loaded_bytes: 1, total_bytes: 2, percent: 50, notice: 'repaired' } })?.kind).toBe('progress');
+    expect(parseWidgetReply({ kind: 'progress', progress: { stage: 'compile', loaded_bytes: 2, total_bytes: 2, percent: 100 } })).toBeNull();
   });
 
   it('parses resize events within sane heights', () => {
