@@ -1,7 +1,24 @@
+import { createServer } from 'node:net';
 import { defineConfig } from '@playwright/test';
 
-// Overridable so that several checkouts or agents can run suites side by side.
-const PORT = Number(process.env.E2E_PORT ?? 4173);
+/** A port nothing listens on now, from the OS. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+// The tests run against the build this config starts, never against whatever already listens on a well-known port
+// (another checkout's preview would be tested instead, silently). So the port is a free one unless E2E_PORT names one,
+// and an E2E_PORT that is taken is refused rather than reused. Set in the environment, so Playwright's worker
+// processes, which load this file again, agree on it.
+process.env.E2E_PORT ??= String(await freePort());
+const PORT = Number(process.env.E2E_PORT);
 const OUT_DIR = process.env.E2E_OUT_DIR ?? 'dist-test';
 
 /**
@@ -38,6 +55,6 @@ export default defineConfig({
     command: `npx vite build --mode test --outDir ${OUT_DIR} --logLevel warn && npx vite preview --outDir ${OUT_DIR} --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
     timeout: 180_000,
-    reuseExistingServer: !process.env.CI,
+    reuseExistingServer: false,
   },
 });

@@ -68,7 +68,12 @@ export default defineConfig(({ command, mode }) => ({
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+  optimizeDeps: {
+    exclude: ['@huggingface/transformers', 'onnxruntime-web'],
+    // The scan starts at index.html and does not follow the worker's dynamic import of xgrammar. Found late, it would
+    // be bundled on the first visit and the page reloaded ("optimized dependencies changed"), so it is named here.
+    include: ['@mlc-ai/web-xgrammar'],
+  },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
