@@ -23,6 +23,7 @@ import {
   validateChatRequest,
   validateCompletionRequest,
   validateLoadOptions,
+  type LoadOptions,
   validateModelField,
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -48,6 +49,7 @@ import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
 import { schemaGrammar } from './grammar/schema-grammar.ts';
 import { FIM_TOKENS, TOOL_CALL_OPEN, fimPromptIds, templateMessages, toolCallSchema } from './prompt.ts';
 import { RequestQueue } from './queue.ts';
+import { EngineStatePublisher } from './engine-state.ts';
 import { freshSeed } from './sampling/random.ts';
 import { tokenLogprobs, type TokenLogprobs } from './sampling/logprobs.ts';
 
@@ -85,6 +87,10 @@ export class Engine {
   private loadedInfo: LoadedModel | null = null;
   private readonly queue = new RequestQueue();
   private deviceReport: Promise<DeviceReport> | null = null;
+  /** What the engine is doing, for callers to follow: the page subscribes to it. */
+  readonly state = new EngineStatePublisher();
+  /** The latest load asked for; an older one finishing does not clear what the state says of a newer one. */
+  private latestLoad: object | null = null;
 
   constructor(private readonly host: EngineHost) {}
 
@@ -167,78 +173,100 @@ export class Engine {
   ): Promise<LoadedModel> {
     const modelId = validateModelField(modelIdInput);
     const options = validateLoadOptions(optionsInput);
-    return this.queue.run(signal, async () => {
-      const host = this.resolveHost(modelId);
-      const entry = catalogEntry(modelId);
-      const listed = entry?.dtypes;
-      const runtime = await this.chooseRuntime(options, listed ?? null);
-      if (listed && !listed.includes(runtime.dtype)) {
-        throw invalidRequest(
-          `'${modelId}' is published in ${listed.join(', ')}; it has no '${runtime.dtype}' weights.`,
-          'dtype',
-          'dtype_unavailable',
-        );
+    const ticket = {};
+    this.latestLoad = ticket;
+    this.state.update({ load: { model: modelId, status: 'queued' } });
+    try {
+      return await this.queue.run(signal, () => {
+        if (this.latestLoad === ticket) this.state.update({ load: { model: modelId, status: 'loading' } });
+        return this.loadNow(modelId, options, onProgress, signal);
+      });
+    } finally {
+      if (this.latestLoad === ticket) {
+        this.latestLoad = null;
+        this.state.update({ load: null });
       }
-      await this.unloadNow();
+    }
+  }
 
-      const files = new Map<string, FileProgress>();
-      const report = (progress: FileProgress) => {
-        files.set(progress.file, progress);
-        let loaded = 0;
-        let total = 0;
-        for (const file of files.values()) {
-          loaded += file.loaded;
-          total += file.total;
-        }
-        onProgress?.({
-          stage: 'download',
-          loaded_bytes: loaded,
-          total_bytes: total,
-          percent: total > 0 ? Math.min(100, (loaded / total) * 100) : 0,
-          file: progress.file,
-        });
-      };
-      let lm: CausalLM;
-      try {
-        lm = await CausalLM.load({
-          id: modelId,
-          host,
-          ...runtime,
-          modelFileName: entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME,
-          externalData: entry?.externalData,
-          fetch: this.host.downloadFetch,
-          signal,
-          onFileProgress: report,
-        });
-      } catch (error) {
-        throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
+  private async loadNow(
+    modelId: string,
+    options: LoadOptions,
+    onProgress: ((progress: LoadProgress) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<LoadedModel> {
+    const host = this.resolveHost(modelId);
+    const entry = catalogEntry(modelId);
+    const listed = entry?.dtypes;
+    const runtime = await this.chooseRuntime(options, listed ?? null);
+    if (listed && !listed.includes(runtime.dtype)) {
+      throw invalidRequest(
+        `'${modelId}' is published in ${listed.join(', ')}; it has no '${runtime.dtype}' weights.`,
+        'dtype',
+        'dtype_unavailable',
+      );
+    }
+    await this.unloadNow();
+
+    const files = new Map<string, FileProgress>();
+    const report = (progress: FileProgress) => {
+      files.set(progress.file, progress);
+      let loaded = 0;
+      let total = 0;
+      for (const file of files.values()) {
+        loaded += file.loaded;
+        total += file.total;
       }
-      // Cancelled after the downloads, while the runtime built its session: the caller already has its 499.
-      if (signal?.aborted) {
-        await lm.dispose();
-        throw cancelled();
-      }
-      const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings);
-      this.lm = lm;
-      this.loadedInfo = {
+      onProgress?.({
+        stage: 'download',
+        loaded_bytes: loaded,
+        total_bytes: total,
+        percent: total > 0 ? Math.min(100, (loaded / total) * 100) : 0,
+        file: progress.file,
+      });
+    };
+    let lm: CausalLM;
+    try {
+      lm = await CausalLM.load({
         id: modelId,
-        device: runtime.device,
-        dtype: runtime.dtype,
-        reason: runtime.reason,
-        wasm_threads: this.host.wasmThreads(),
-        context_length: context,
-        kv_bytes_per_token: lm.kvBytesPerToken,
-      };
-      const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
-      onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
-      return this.loadedInfo;
-    });
+        host,
+        ...runtime,
+        modelFileName: entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME,
+        externalData: entry?.externalData,
+        fetch: this.host.downloadFetch,
+        signal,
+        onFileProgress: report,
+      });
+    } catch (error) {
+      throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
+    }
+    // Cancelled after the downloads, while the runtime built its session: the caller already has its 499.
+    if (signal?.aborted) {
+      await lm.dispose();
+      throw cancelled();
+    }
+    const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings);
+    this.lm = lm;
+    this.loadedInfo = {
+      id: modelId,
+      device: runtime.device,
+      dtype: runtime.dtype,
+      reason: runtime.reason,
+      wasm_threads: this.host.wasmThreads(),
+      context_length: context,
+      kv_bytes_per_token: lm.kvBytesPerToken,
+    };
+    this.state.update({ loaded: this.loadedInfo });
+    const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
+    onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
+    return this.loadedInfo;
   }
 
   private async unloadNow(): Promise<void> {
     const previous = this.lm;
     this.lm = null;
     this.loadedInfo = null;
+    if (this.state.state.loaded) this.state.update({ loaded: null });
     this.grammar?.dispose();
     this.grammar = null;
     await previous?.dispose();
@@ -344,20 +372,25 @@ export class Engine {
   ): Promise<Usage> {
     const baseSeed = args.params.seed;
     let completionTokens = 0;
-    for (let index = 0; index < args.n; index++) {
-      const sink = sinkFor(index);
-      const result = await generate(lm, {
-        promptIds: args.promptIds,
-        params: args.params,
-        seed: baseSeed === null ? freshSeed() : (baseSeed + index) >>> 0,
-        maxNewTokens: args.maxNewTokens,
-        startedAt: index === 0 ? args.startedAt : undefined,
-        signal,
-        constrained: args.constrained,
-        onText: (text, logprobs) => sink.onText(text, logprobs),
-      });
-      completionTokens += result.completionTokens;
-      sink.onFinish(result);
+    this.state.update({ generation: { model: lm.id, prompt_tokens: args.promptIds.length, cached_tokens: args.cachedTokens } });
+    try {
+      for (let index = 0; index < args.n; index++) {
+        const sink = sinkFor(index);
+        const result = await generate(lm, {
+          promptIds: args.promptIds,
+          params: args.params,
+          seed: baseSeed === null ? freshSeed() : (baseSeed + index) >>> 0,
+          maxNewTokens: args.maxNewTokens,
+          startedAt: index === 0 ? args.startedAt : undefined,
+          signal,
+          constrained: args.constrained,
+          onText: (text, logprobs) => sink.onText(text, logprobs),
+        });
+        completionTokens += result.completionTokens;
+        sink.onFinish(result);
+      }
+    } finally {
+      this.state.update({ generation: null });
     }
     const promptTokens = args.promptIds.length;
     return {
@@ -388,7 +421,7 @@ export class Engine {
    */
   async chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
     const request = validateChatRequest(body, this.loadedInfo?.id ?? null);
-    return this.queue.run(signal, async () => {
+    return this.state.track(this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       if (!lm.hasChatTemplate) {
@@ -437,7 +470,7 @@ export class Engine {
       );
       if (request.includeUsage) emit(usageChunk(context, usage));
       return assembleChatCompletion(chunks, usage);
-    });
+    }));
   }
 
   /**
@@ -446,7 +479,7 @@ export class Engine {
    */
   async complete(body: unknown, onChunk?: CompletionChunkListener, signal?: AbortSignal): Promise<Completion> {
     const request = validateCompletionRequest(body, this.loadedInfo?.id ?? null);
-    return this.queue.run(signal, async () => {
+    return this.state.track(this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       this.checkLogitBias(request.params, lm);
@@ -487,7 +520,7 @@ export class Engine {
       );
       if (request.includeUsage) emit(completionUsageChunk(context, usage));
       return assembleCompletion(chunks, usage);
-    });
+    }));
   }
 
   private fimIds(lm: CausalLM, prefix: string, suffix: string): number[] {
