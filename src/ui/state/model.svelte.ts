@@ -102,6 +102,9 @@ class ModelState {
     });
     const [report] = await Promise.all([client().device(), libraryState.refresh()]);
     this.report = report;
+    // One question to the hub for the preselected model: its size, and whether the hub can be reached at all, so an
+    // offline first visit learns at once which models work without it, not from a failed Load.
+    void libraryState.lookup(this.selected);
   }
 
   select(id: string): void {
@@ -175,6 +178,7 @@ class ModelState {
       if (!this.cancelledWhileWaiting) {
         this.problem = problemOf(apiError);
         this.error = apiError.message;
+        if (this.problem === 'network') libraryState.hubReachable = false;
       }
     } finally {
       this.loading = false;
