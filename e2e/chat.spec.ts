@@ -236,11 +236,13 @@ test('export downloads the conversation as Markdown or JSON, and the JSON import
   ]);
 
   await importConversation(page, JSON.stringify({ ...exported, messages: [{ role: 'assistant', content: 'hi' }] }), 'broken.json');
-  await expect(page.getByTestId('import-error')).toHaveText(
+  // A plain sentence first, what to do; the exact reason behind Details.
+  await expect(page.getByTestId('import-error').locator('.what')).toHaveText(/^That file is not a conversation exported from here/);
+  await expect(page.getByTestId('import-error-details')).toHaveText(
     'broken.json: Not a conversation export: messages[0].role must be "user": messages alternate, starting with the user.',
   );
   await importConversation(page, 'not json at all', 'notes.json');
-  await expect(page.getByTestId('import-error')).toContainText('notes.json: Not a conversation export: the file is not valid JSON');
+  await expect(page.getByTestId('import-error-details')).toContainText('notes.json: Not a conversation export: the file is not valid JSON');
   await expect(conversationTitles(page)).toHaveCount(1);
 
   await importConversation(page, JSON.stringify({ ...exported, title: 'Imported copy' }), 'copy.json');

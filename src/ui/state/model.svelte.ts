@@ -48,6 +48,8 @@ class ModelState {
   /** A load this panel started is running or waiting. */
   loading = $state(false);
   error = $state<string | null>(null);
+  /** Why the engine could not start (the worker failed, or the device could not be read). */
+  startError = $state<string | null>(null);
   problem = $state<LoadProblem | null>(null);
   /** Set after a load whose files the browser did not keep (storage full). */
   notStored = $state(false);
