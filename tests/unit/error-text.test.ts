@@ -16,5 +16,4 @@ describe('errors in plain words', () => {
     expect(loadError('cancelled', 'cancelled')).toEqual({ message: expect.stringMatching(/^Download cancelled\./), details: null });
     for (const problem of ['not_found', 'storage', 'failed'] as const) expect(loadError(problem, 'x').message).toMatch(/\. [A-Z]/);
   });
-
 });
