@@ -446,24 +446,17 @@ test('without WebGPU the device panel says so and what to do, and the model runs
 });
 
 test('screenshots of the model manager and device panel, light and dark', async ({ page }) => {
-  await page.setViewportSize({ width: 1360, height: 2600 });
+  await page.setViewportSize({ width: 1360, height: 1400 });
   await openApp(page);
   await chooseInUi(page, INSTRUCT, 'wasm', 'q4');
   await page.getByTestId('load-button').click();
   await expect(page.getByTestId('running-on')).toHaveText('WASM · q4');
   await page.getByTestId('library-toggle').click();
   await expect(card(page, BASE).locator('[data-testid="dtype-size"]').first()).toBeVisible();
-  const model = (await page.locator('section[aria-labelledby="model-heading"]').boundingBox())!;
-  const library = (await page.locator('section[aria-labelledby="library-heading"]').boundingBox())!;
-  const margin = 12;
-  const clip = {
-    x: model.x - margin,
-    y: model.y - margin,
-    width: model.width + 2 * margin,
-    height: library.y + library.height - model.y + 2 * margin,
-  };
+  // The Model section in the settings column, and the library in its own view in the main area.
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: `test-results/screenshots/model-manager-${scheme}.png`, clip });
+    await page.getByTestId('section-model').screenshot({ path: `test-results/screenshots/model-section-${scheme}.png` });
+    await page.getByTestId('library-view').screenshot({ path: `test-results/screenshots/model-library-${scheme}.png` });
   }
 });
