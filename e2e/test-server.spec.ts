@@ -25,7 +25,8 @@ test('a taken E2E_PORT is refused, not reused', async () => {
     const run = await new Promise<{ failed: boolean; output: string }>((resolve) =>
       execFile(
         'npx',
-        ['playwright', 'test', 'e2e/test-server.spec.ts', '--grep', 'its own test build'],
+        // Its own output folder: Playwright empties it at the start, and test-results/ holds this run's screenshots.
+        ['playwright', 'test', 'e2e/test-server.spec.ts', '--grep', 'its own test build', '--output', join(scratch, 'results')],
         {
           timeout: 120_000,
           env: { ...process.env, E2E_PORT: String(port), E2E_OUT_DIR: join(scratch, 'dist'), E2E_REPORT: join(scratch, 'report.json') },
