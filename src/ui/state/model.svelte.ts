@@ -11,6 +11,7 @@ import {
 } from '../../protocol/index.ts';
 import { RateMeter } from '../download-rate.ts';
 import { planLoad, type LoadPlan } from '../load-plan.ts';
+import { isTestModel } from '../model-names.ts';
 import { client } from './client.ts';
 import { libraryState } from './library.svelte.ts';
 
@@ -180,7 +181,7 @@ class ModelState {
       if (!this.cancelledWhileWaiting) {
         this.problem = problemOf(apiError);
         this.error = apiError.message;
-        if (this.problem === 'network') libraryState.hubReachable = false;
+        if (this.problem === 'network' && !isTestModel(id)) libraryState.hubReachable = false;
       }
     } finally {
       this.loading = false;
