@@ -23,7 +23,6 @@ import {
   validateChatRequest,
   validateCompletionRequest,
   validateLoadOptions,
-  type LoadOptions,
   validateModelField,
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -176,90 +175,83 @@ export class Engine {
     const ticket = {};
     this.latestLoad = ticket;
     this.state.update({ load: { model: modelId, status: 'queued' } });
+    const loading = this.queue.run(signal, async () => {
+      if (this.latestLoad === ticket) this.state.update({ load: { model: modelId, status: 'loading' } });
+      const host = this.resolveHost(modelId);
+      const entry = catalogEntry(modelId);
+      const listed = entry?.dtypes;
+      const runtime = await this.chooseRuntime(options, listed ?? null);
+      if (listed && !listed.includes(runtime.dtype)) {
+        throw invalidRequest(
+          `'${modelId}' is published in ${listed.join(', ')}; it has no '${runtime.dtype}' weights.`,
+          'dtype',
+          'dtype_unavailable',
+        );
+      }
+      await this.unloadNow();
+
+      const files = new Map<string, FileProgress>();
+      const report = (progress: FileProgress) => {
+        files.set(progress.file, progress);
+        let loaded = 0;
+        let total = 0;
+        for (const file of files.values()) {
+          loaded += file.loaded;
+          total += file.total;
+        }
+        onProgress?.({
+          stage: 'download',
+          loaded_bytes: loaded,
+          total_bytes: total,
+          percent: total > 0 ? Math.min(100, (loaded / total) * 100) : 0,
+          file: progress.file,
+        });
+      };
+      let lm: CausalLM;
+      try {
+        lm = await CausalLM.load({
+          id: modelId,
+          host,
+          ...runtime,
+          modelFileName: entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME,
+          externalData: entry?.externalData,
+          fetch: this.host.downloadFetch,
+          signal,
+          onFileProgress: report,
+        });
+      } catch (error) {
+        throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
+      }
+      // Cancelled after the downloads, while the runtime built its session: the caller already has its 499.
+      if (signal?.aborted) {
+        await lm.dispose();
+        throw cancelled();
+      }
+      const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings);
+      this.lm = lm;
+      this.loadedInfo = {
+        id: modelId,
+        device: runtime.device,
+        dtype: runtime.dtype,
+        reason: runtime.reason,
+        wasm_threads: this.host.wasmThreads(),
+        context_length: context,
+        kv_bytes_per_token: lm.kvBytesPerToken,
+      };
+      this.state.update({ loaded: this.loadedInfo });
+      const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
+      onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
+      return this.loadedInfo;
+    });
     try {
-      return await this.queue.run(signal, () => {
-        if (this.latestLoad === ticket) this.state.update({ load: { model: modelId, status: 'loading' } });
-        return this.loadNow(modelId, options, onProgress, signal);
-      });
+      return await loading;
     } finally {
+      // An older load ending does not clear what the state says of a newer one.
       if (this.latestLoad === ticket) {
         this.latestLoad = null;
         this.state.update({ load: null });
       }
     }
-  }
-
-  private async loadNow(
-    modelId: string,
-    options: LoadOptions,
-    onProgress: ((progress: LoadProgress) => void) | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<LoadedModel> {
-    const host = this.resolveHost(modelId);
-    const entry = catalogEntry(modelId);
-    const listed = entry?.dtypes;
-    const runtime = await this.chooseRuntime(options, listed ?? null);
-    if (listed && !listed.includes(runtime.dtype)) {
-      throw invalidRequest(
-        `'${modelId}' is published in ${listed.join(', ')}; it has no '${runtime.dtype}' weights.`,
-        'dtype',
-        'dtype_unavailable',
-      );
-    }
-    await this.unloadNow();
-
-    const files = new Map<string, FileProgress>();
-    const report = (progress: FileProgress) => {
-      files.set(progress.file, progress);
-      let loaded = 0;
-      let total = 0;
-      for (const file of files.values()) {
-        loaded += file.loaded;
-        total += file.total;
-      }
-      onProgress?.({
-        stage: 'download',
-        loaded_bytes: loaded,
-        total_bytes: total,
-        percent: total > 0 ? Math.min(100, (loaded / total) * 100) : 0,
-        file: progress.file,
-      });
-    };
-    let lm: CausalLM;
-    try {
-      lm = await CausalLM.load({
-        id: modelId,
-        host,
-        ...runtime,
-        modelFileName: entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME,
-        externalData: entry?.externalData,
-        fetch: this.host.downloadFetch,
-        signal,
-        onFileProgress: report,
-      });
-    } catch (error) {
-      throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
-    }
-    // Cancelled after the downloads, while the runtime built its session: the caller already has its 499.
-    if (signal?.aborted) {
-      await lm.dispose();
-      throw cancelled();
-    }
-    const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings);
-    this.lm = lm;
-    this.loadedInfo = {
-      id: modelId,
-      device: runtime.device,
-      dtype: runtime.dtype,
-      reason: runtime.reason,
-      wasm_threads: this.host.wasmThreads(),
-      context_length: context,
-      kv_bytes_per_token: lm.kvBytesPerToken,
-    };
-    this.state.update({ loaded: this.loadedInfo });
-    const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
-    onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
-    return this.loadedInfo;
   }
 
   private async unloadNow(): Promise<void> {
@@ -356,6 +348,21 @@ export class Engine {
    */
   private async runChoices(
     lm: CausalLM,
+    args: Parameters<Engine['decodeChoices']>[1],
+    signal: AbortSignal | undefined,
+    sinkFor: (index: number) => ChoiceSink,
+  ): Promise<Usage> {
+    // The context this generation starts from, for the page's meter, from the moment it is known.
+    this.state.update({ generation: { model: lm.id, prompt_tokens: args.promptIds.length, cached_tokens: args.cachedTokens } });
+    try {
+      return await this.decodeChoices(lm, args, signal, sinkFor);
+    } finally {
+      this.state.update({ generation: null });
+    }
+  }
+
+  private async decodeChoices(
+    lm: CausalLM,
     args: {
       promptIds: number[];
       params: GenerationParams;
@@ -372,25 +379,20 @@ export class Engine {
   ): Promise<Usage> {
     const baseSeed = args.params.seed;
     let completionTokens = 0;
-    this.state.update({ generation: { model: lm.id, prompt_tokens: args.promptIds.length, cached_tokens: args.cachedTokens } });
-    try {
-      for (let index = 0; index < args.n; index++) {
-        const sink = sinkFor(index);
-        const result = await generate(lm, {
-          promptIds: args.promptIds,
-          params: args.params,
-          seed: baseSeed === null ? freshSeed() : (baseSeed + index) >>> 0,
-          maxNewTokens: args.maxNewTokens,
-          startedAt: index === 0 ? args.startedAt : undefined,
-          signal,
-          constrained: args.constrained,
-          onText: (text, logprobs) => sink.onText(text, logprobs),
-        });
-        completionTokens += result.completionTokens;
-        sink.onFinish(result);
-      }
-    } finally {
-      this.state.update({ generation: null });
+    for (let index = 0; index < args.n; index++) {
+      const sink = sinkFor(index);
+      const result = await generate(lm, {
+        promptIds: args.promptIds,
+        params: args.params,
+        seed: baseSeed === null ? freshSeed() : (baseSeed + index) >>> 0,
+        maxNewTokens: args.maxNewTokens,
+        startedAt: index === 0 ? args.startedAt : undefined,
+        signal,
+        constrained: args.constrained,
+        onText: (text, logprobs) => sink.onText(text, logprobs),
+      });
+      completionTokens += result.completionTokens;
+      sink.onFinish(result);
     }
     const promptTokens = args.promptIds.length;
     return {
