@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { DEFAULT_MODEL_ID, type ChatCompletionRequest } from '../src/protocol/index.ts';
+import type { ChatCompletionRequest } from '../src/protocol/index.ts';
 import { CODE_ANSWER, CODE_CONVERSATION, CODE_SNIPPET, XSS_CONVERSATION } from './chat-fixtures.ts';
-import { END_OF_SEQUENCE, INSTRUCT, openApp, reloadOnceSaved, seriousViolations } from './helpers.ts';
+import { END_OF_SEQUENCE, INSTRUCT, isStartupHubLookup, openApp, reloadOnceSaved, seriousViolations } from './helpers.ts';
 
 declare global {
   interface Window {
@@ -293,12 +293,10 @@ test('model output cannot run script, load anything, or leave the page', async (
   });
   // The app's own page, icon and bundle may load (the test reloads); anything else would be a payload at work.
   const ownAsset = (url: URL) => url.origin === origin && (['/', '/favicon.svg'].includes(url.pathname) || url.pathname.startsWith('/assets/'));
-  // The page's one question to the hub when it opens: the preselected model's size, and whether the hub is reachable.
-  const startupLookup = (url: URL) => url.origin === 'https://huggingface.co' && url.pathname.includes(`/${DEFAULT_MODEL_ID}/`);
   const outgoing: string[] = [];
   page.on('request', (request) => {
     const url = new URL(request.url());
-    if (!ownAsset(url) && !startupLookup(url)) outgoing.push(request.url());
+    if (!ownAsset(url) && !isStartupHubLookup(url)) outgoing.push(request.url());
   });
 
   await importConversation(page, XSS_CONVERSATION);
