@@ -28,8 +28,9 @@ function restore(): SavedLayout {
  * the model library instead of the playground.
  */
 class LayoutState {
-  settingsOpen = $state(restore().settingsOpen);
-  collapsed = $state<string[]>(restore().collapsed);
+  private readonly saved = restore();
+  settingsOpen = $state(this.saved.settingsOpen);
+  collapsed = $state<string[]>(this.saved.collapsed);
   libraryOpen = $state(false);
 
   constructor() {
