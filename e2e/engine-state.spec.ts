@@ -57,9 +57,16 @@ test('a load asked for while an answer streams says it waits, the old model keep
   expect(await page.evaluate(() => window.deepseek.loaded?.id)).toBe(INSTRUCT);
   expect(await page.evaluate((id) => window.deepseek.models.retrieve(id).then((model) => model.loaded), INSTRUCT)).toBe(true);
   await expect(page.getByTestId('stop-button')).toBeVisible();
+  // An API request for it, made while the load waits, is served by it once the answer ahead is done: no 404.
+  await page.evaluate((id) => {
+    (window as Window & { meanwhile?: Promise<string> }).meanwhile = window.deepseek.chat.completions
+      .create({ model: id, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 })
+      .then((completion) => completion.model, (error: { status: number }) => `failed ${error.status}`);
+  }, INSTRUCT);
 
   await page.getByTestId('stop-for-load').click();
   await expect(page.getByTestId('message-meta')).toContainText('Stopped');
+  expect(await page.evaluate(() => (window as Window & { meanwhile?: Promise<string> }).meanwhile)).toBe(INSTRUCT);
   await expect(page.getByTestId('status')).toHaveAttribute('data-model-id', BASE, { timeout: 60_000 });
   await expect(queued).toHaveCount(0);
 });

@@ -40,9 +40,12 @@ describe('the engine publishes its state', () => {
     const load = harness.engine.load(BASE, { dtype: 'q4' });
     // While the load waits, the state names it queued and the instruct model still loaded.
     expect(harness.engine.state.state).toMatchObject({ loaded: { id: INSTRUCT }, load: { model: BASE, status: 'queued' } });
-    // Requests made now are checked against it.
-    expect(harness.engine.loaded?.id).toBe(INSTRUCT);
+    // A request made now, for the model still loaded, is served by it: it goes ahead of the waiting load.
+    const meanwhile = harness.engine.chat({ model: INSTRUCT, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    // One made for the model being loaded is refused: it is not loaded yet.
+    await expect(harness.engine.chat({ model: BASE, messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 404 });
     await answer;
+    expect((await meanwhile).model).toBe(INSTRUCT);
     await load;
     expect(harness.engine.state.state).toMatchObject({ loaded: { id: BASE }, load: null, active_requests: 0 });
     // The old model went only once the load began.

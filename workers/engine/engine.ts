@@ -47,7 +47,7 @@ import { generate, type ConstrainedOutput, type GenerationResult } from './gener
 import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
 import { schemaGrammar } from './grammar/schema-grammar.ts';
 import { FIM_TOKENS, TOOL_CALL_OPEN, fimPromptIds, templateMessages, toolCallSchema } from './prompt.ts';
-import { RequestQueue } from './queue.ts';
+import { RequestQueue, type QueueOptions } from './queue.ts';
 import { EngineStatePublisher } from './engine-state.ts';
 import { freshSeed } from './sampling/random.ts';
 import { tokenLogprobs, type TokenLogprobs } from './sampling/logprobs.ts';
@@ -242,7 +242,7 @@ export class Engine {
       const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
       onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
       return this.loadedInfo;
-    });
+    }, { load: true });
     try {
       return await loading;
     } finally {
@@ -266,6 +266,11 @@ export class Engine {
 
   unload(): Promise<void> {
     return this.queue.run(undefined, () => this.unloadNow());
+  }
+
+  /** A request for the model loaded now goes ahead of loads still waiting: that model serves until a load starts. */
+  private queueOptions(model: string): QueueOptions {
+    return { overtakeLoads: model === this.loadedInfo?.id };
   }
 
   /** The loaded model, if it is still the one the request named when it was made. */
@@ -472,7 +477,7 @@ export class Engine {
       );
       if (request.includeUsage) emit(usageChunk(context, usage));
       return assembleChatCompletion(chunks, usage);
-    }));
+    }, this.queueOptions(request.model)));
   }
 
   /**
@@ -522,7 +527,7 @@ export class Engine {
       );
       if (request.includeUsage) emit(completionUsageChunk(context, usage));
       return assembleCompletion(chunks, usage);
-    }));
+    }, this.queueOptions(request.model)));
   }
 
   private fimIds(lm: CausalLM, prefix: string, suffix: string): number[] {
