@@ -1,10 +1,28 @@
+import { createServer } from 'node:net';
 import { defineConfig } from '@playwright/test';
 
-// Overridable so that several checkouts or agents can run suites side by side.
-const PORT = Number(process.env.E2E_PORT ?? 4173);
+/** A port nothing listens on now, from the OS. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+// The tests run against the build this config starts, never against whatever already listens on a well-known port
+// (another checkout's preview would be tested instead, silently). So the port is a free one unless E2E_PORT names one,
+// and an E2E_PORT that is taken is refused rather than reused. Set in the environment, so Playwright's worker
+// processes, which load this file again, agree on it.
+process.env.E2E_PORT ??= String(await freePort());
+const PORT = Number(process.env.E2E_PORT);
 const OUT_DIR = process.env.E2E_OUT_DIR ?? 'dist-test';
-/** The widget's host page, on a second origin (e2e/widget-host-server.ts). */
-const HOST_PORT = Number(process.env.E2E_HOST_PORT ?? PORT + 10);
+/** The widget's host page, on a second origin (e2e/widget-host-server.ts): a free port too, unless named. */
+process.env.E2E_HOST_PORT ??= String(await freePort());
+const HOST_PORT = Number(process.env.E2E_HOST_PORT);
 
 /**
  * End-to-end tests in Debian's Chromium (Playwright cannot download browsers
@@ -43,14 +61,14 @@ export default defineConfig({
       // The test build lets the host page on `localhost` drive the widget; `127.0.0.1` on that port stays refused.
       env: { DEEPSEEK_WIDGET_ORIGINS: `http://localhost:${HOST_PORT}` },
       timeout: 180_000,
-      reuseExistingServer: !process.env.CI,
+      reuseExistingServer: false,
     },
     {
       command: `npx tsx e2e/widget-host-server.ts`,
       url: `http://127.0.0.1:${HOST_PORT}`,
       env: { E2E_HOST_PORT: String(HOST_PORT) },
       timeout: 30_000,
-      reuseExistingServer: !process.env.CI,
+      reuseExistingServer: false,
     },
   ],
 });

@@ -130,7 +130,12 @@ export default defineConfig(({ command, mode }) => ({
   preview: { cors: false },
   // The engine's worker bundle gets only these plugins, not the app's.
   worker: { format: 'es', plugins: () => [runtimeChains()] },
-  optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+  optimizeDeps: {
+    exclude: ['@huggingface/transformers', 'onnxruntime-web'],
+    // The scan starts at index.html and does not follow the worker's dynamic import of xgrammar. Found late, it would
+    // be bundled on the first visit and the page reloaded ("optimized dependencies changed"), so it is named here.
+    include: ['@mlc-ai/web-xgrammar'],
+  },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2048,

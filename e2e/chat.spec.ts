@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import type { ChatCompletionRequest } from '../src/protocol/index.ts';
 import { CODE_ANSWER, CODE_CONVERSATION, CODE_SNIPPET, XSS_CONVERSATION } from './chat-fixtures.ts';
-import { END_OF_SEQUENCE, INSTRUCT, openApp, reloadOnceSaved, seriousViolations } from './helpers.ts';
+import { END_OF_SEQUENCE, INSTRUCT, isStartupHubLookup, openApp, reloadOnceSaved, seriousViolations } from './helpers.ts';
 
 declare global {
   interface Window {
@@ -236,11 +236,13 @@ test('export downloads the conversation as Markdown or JSON, and the JSON import
   ]);
 
   await importConversation(page, JSON.stringify({ ...exported, messages: [{ role: 'assistant', content: 'hi' }] }), 'broken.json');
-  await expect(page.getByTestId('import-error')).toHaveText(
+  // A plain sentence first, what to do; the exact reason behind Details.
+  await expect(page.getByTestId('import-error').locator('.what')).toHaveText(/^That file is not a conversation exported from here/);
+  await expect(page.getByTestId('import-error-details')).toHaveText(
     'broken.json: Not a conversation export: messages[0].role must be "user": messages alternate, starting with the user.',
   );
   await importConversation(page, 'not json at all', 'notes.json');
-  await expect(page.getByTestId('import-error')).toContainText('notes.json: Not a conversation export: the file is not valid JSON');
+  await expect(page.getByTestId('import-error-details')).toContainText('notes.json: Not a conversation export: the file is not valid JSON');
   await expect(conversationTitles(page)).toHaveCount(1);
 
   await importConversation(page, JSON.stringify({ ...exported, title: 'Imported copy' }), 'copy.json');
@@ -293,7 +295,8 @@ test('model output cannot run script, load anything, or leave the page', async (
   const ownAsset = (url: URL) => url.origin === origin && (['/', '/favicon.svg'].includes(url.pathname) || url.pathname.startsWith('/assets/'));
   const outgoing: string[] = [];
   page.on('request', (request) => {
-    if (!ownAsset(new URL(request.url()))) outgoing.push(request.url());
+    const url = new URL(request.url());
+    if (!ownAsset(url) && !isStartupHubLookup(url)) outgoing.push(request.url());
   });
 
   await importConversation(page, XSS_CONVERSATION);

@@ -1,12 +1,20 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type BrowserContext, type Page } from '@playwright/test';
-import type { Device, Dtype, LoadedModel } from '../src/protocol/index.ts';
+import { DEFAULT_MODEL_ID, type Device, type Dtype, type LoadedModel } from '../src/protocol/index.ts';
 
 export const INSTRUCT = 'tiny-random/deepseek-coder-instruct';
 /** A prompt whose greedy answer on the tiny instruct model runs for dozens of tokens before EOS. */
 export const LONG_PROMPT = 'Explain closures';
 /** The tiny instruct model's end-of-sequence tokens (its own and the base model's). */
 export const END_OF_SEQUENCE = [32014, 32021];
+
+/**
+ * The page's one question to the hub when it opens: the preselected model's size, and whether the hub answers at all,
+ * so an offline first screen says so at once. Every other request of the tests stays on the app's origin.
+ */
+export function isStartupHubLookup(url: URL): boolean {
+  return url.origin === 'https://huggingface.co' && url.pathname.includes(`/${DEFAULT_MODEL_ID}/`);
+}
 
 export async function openApp(page: Page): Promise<void> {
   await page.goto('/');

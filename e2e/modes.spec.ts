@@ -442,7 +442,7 @@ async function showcase(browser: Browser, options: { colorScheme: 'light' | 'dar
   await expect(page.getByTestId('message-assistant').locator('pre code')).toContainText('reversed_numbers');
   // From the top: the question, then the answer; the sidebar from its first panel.
   await page.getByTestId('messages').evaluate((messages) => messages.scrollTo(0, 0));
-  await page.locator('#sidebar').evaluate((sidebar) => sidebar.scrollTo(0, 0));
+  for (const pane of await page.locator('#sidebar, #sidebar > aside').all()) await pane.evaluate((element) => element.scrollTo(0, 0));
   await page.mouse.move(0, 0);
   await page.screenshot({ path: options.path });
   await context.close();
@@ -450,7 +450,7 @@ async function showcase(browser: Browser, options: { colorScheme: 'light' | 'dar
 
 test('screenshots: desktop light and dark, and a phone', async ({ browser }) => {
   test.setTimeout(300_000);
-  await showcase(browser, { colorScheme: 'light', width: 1360, height: 860, path: 'test-results/screenshots/desktop-light.png' });
-  await showcase(browser, { colorScheme: 'dark', width: 1360, height: 860, path: 'test-results/screenshots/desktop-dark.png' });
+  await showcase(browser, { colorScheme: 'light', width: 1280, height: 800, path: 'test-results/screenshots/desktop-light.png' });
+  await showcase(browser, { colorScheme: 'dark', width: 1280, height: 800, path: 'test-results/screenshots/desktop-dark.png' });
   await showcase(browser, { colorScheme: 'light', width: 375, height: 812, path: 'test-results/screenshots/phone.png' });
 });

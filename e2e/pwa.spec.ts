@@ -202,7 +202,7 @@ test.describe('offline, after one visit online and one model load', () => {
 
   test('the library says which models are available offline; an uncached one says it needs the network, fast', async () => {
     await page.getByTestId('library-toggle').click();
-    await expect(page.getByTestId('offline-summary')).toContainText('Available offline: DeepSeek Coder Instruct');
+    await expect(page.getByTestId('offline-summary')).toContainText('Available offline: Tiny test model (random weights) · Instruct');
     const card = (id: string) => page.locator(`[data-testid="model-card"][data-model-id="${id}"]`);
     await expect(card(INSTRUCT).getByTestId('offline-state')).toHaveText('Available offline');
     await expect(card(BASE).getByTestId('offline-state')).toHaveText('Needs the network');

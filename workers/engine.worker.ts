@@ -12,6 +12,7 @@ import {
   type ChatCompletion,
   type ChatCompletionChunk,
   type Completion,
+  type EngineState,
   type LoadProgress,
 } from '../src/protocol/index.ts';
 import { browserHost, configureRuntime, networkFetch } from './engine/browser-host.ts';
@@ -66,17 +67,29 @@ function streamed<Chunk, Result>(
 const api = {
   detectDevice: () => guarded(() => engine.detectDevice()),
   models: () => guarded(() => engine.listModels()),
-  loaded: async () => engine.loaded,
-  /** Loads a model; `abort(requestId)` cancels it, downloads included. */
+  /** Calls `listener` with the engine's state now and on every change: the page follows loads whoever made them. */
+  watch: (listener: (state: EngineState) => void) => {
+    engine.state.subscribe(listener);
+  },
+  /**
+   * Loads a model; `abort(requestId)` cancels it, downloads included. The state comes with the result, since the
+   * watcher's messages travel on their own port and may arrive after it.
+   */
   load: (modelId: unknown, options: unknown, requestId: string, onProgress?: (progress: LoadProgress) => void) => {
     const controller = new AbortController();
     inFlight.set(requestId, controller);
-    return guarded(() => engine.load(modelId, options, onProgress, controller.signal)).finally(() => inFlight.delete(requestId));
+    return guarded(async () => ({ model: await engine.load(modelId, options, onProgress, controller.signal), state: engine.state.state })).finally(
+      () => inFlight.delete(requestId),
+    );
   },
   modelSizes: (modelId: unknown) => guarded(() => store.sizes(modelId)),
   cachedModels: () => guarded(() => store.list()),
   deleteCachedModel: (modelId: unknown) => guarded(() => store.delete(modelId)),
-  unload: () => guarded(() => engine.unload()),
+  unload: () =>
+    guarded(async () => {
+      await engine.unload();
+      return engine.state.state;
+    }),
 
   /**
    * Runs one chat request. Chunks go to `onChunk` over their own port; the

@@ -22,6 +22,7 @@ import {
   type Completion,
   type CompletionRequest,
   type DeviceReport,
+  type EngineState,
   type LoadedModel,
   type LoadOptions,
   type LoadProgress,
@@ -59,9 +60,13 @@ async function call<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+export type EngineStateListener = (state: EngineState) => void;
+
 export class DeepSeekClient {
   private readonly engine: Comlink.Remote<EngineApi>;
-  private loadedModel: LoadedModel | null = null;
+  /** The engine's state as last published: what is loaded is what requests are checked against. */
+  private engineState: EngineState = { revision: 0, loaded: null, load: null, active_requests: 0, generation: null };
+  private readonly stateListeners = new Set<EngineStateListener>();
   /** Loads and requests under way, from every caller: the playground, `window.deepseek`, `/v1`, the widget. */
   private running = 0;
   private idleWaiters: Array<() => void> = [];
@@ -104,11 +109,30 @@ export class DeepSeekClient {
 
   constructor(worker: Worker) {
     this.engine = Comlink.wrap<EngineApi>(worker);
+    void this.engine.watch(Comlink.proxy((state: EngineState) => this.applyState(state)));
   }
 
-  /** What was loaded last, or null. */
+  /** The model requests can use now, or null. A load waiting its turn leaves the current one in place. */
   get loaded(): LoadedModel | null {
-    return this.loadedModel;
+    return this.engineState.loaded;
+  }
+
+  /** Not in OpenAI's API: what the engine is doing, whoever asked it (this page, another script, or /v1). */
+  get state(): EngineState {
+    return this.engineState;
+  }
+
+  /** Calls `listener` with the state now and on every change; returns the function that stops it. */
+  onStateChange(listener: EngineStateListener): () => void {
+    this.stateListeners.add(listener);
+    listener(this.engineState);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  private applyState(state: EngineState): void {
+    if (state.revision <= this.engineState.revision) return;
+    this.engineState = state;
+    for (const listener of this.stateListeners) listener(state);
   }
 
   /** Whether a load or a request is under way, so that an app update can wait for it. */
@@ -147,24 +171,23 @@ export class DeepSeekClient {
     const model = validateModelField(modelId);
     const loadOptions = validateLoadOptions(rest);
     if (signal?.aborted) throw cancelled();
-    this.loadedModel = null;
     const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
     const requestId = crypto.randomUUID();
     const abort = () => void this.engine.abort(requestId);
     signal?.addEventListener('abort', abort, { once: true });
     const end = this.begin();
     try {
-      this.loadedModel = await call(() => this.engine.load(model, loadOptions, requestId, progress));
+      const { model: loaded, state } = await call(() => this.engine.load(model, loadOptions, requestId, progress));
+      this.applyState(state);
+      return loaded;
     } finally {
       end();
       signal?.removeEventListener('abort', abort);
     }
-    return this.loadedModel;
   }
 
   async unload(): Promise<void> {
-    this.loadedModel = null;
-    await call(() => this.engine.unload());
+    this.applyState(await call(() => this.engine.unload()));
   }
 
   // Async, so that an invalid request rejects the returned promise rather than throwing at the call, as OpenAI's SDK does.
@@ -172,14 +195,14 @@ export class DeepSeekClient {
     body: ChatCompletionRequest,
     options: RequestOptions = {},
   ): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
-    const request = validateChatRequest(body, this.loadedModel?.id ?? null);
+    const request = validateChatRequest(body, this.engineState.loaded?.id ?? null);
     return this.send<ChatCompletionChunk, ChatCompletion>(request.stream, options, (requestId, deliver) =>
       this.engine.chat(body, requestId, deliver && Comlink.proxy(deliver)),
     );
   }
 
   private async createCompletion(body: CompletionRequest, options: RequestOptions = {}): Promise<Completion | AsyncIterable<Completion>> {
-    const request = validateCompletionRequest(body, this.loadedModel?.id ?? null);
+    const request = validateCompletionRequest(body, this.engineState.loaded?.id ?? null);
     return this.send<Completion, Completion>(request.stream, options, (requestId, deliver) =>
       this.engine.complete(body, requestId, deliver && Comlink.proxy(deliver)),
     );

@@ -308,6 +308,23 @@ export interface LoadedModel {
   kv_bytes_per_token: number;
 }
 
+/**
+ * What the engine is doing, whoever asked it: published to the page on every
+ * change, so the playground follows loads made through `window.deepseek` or /v1.
+ */
+export interface EngineState {
+  /** Grows with every change, so a message that arrives late never replaces a newer state. */
+  revision: number;
+  /** The model requests can use now. It stays while a load waits its turn, until that load starts replacing it. */
+  loaded: LoadedModel | null;
+  /** The latest load asked for: waiting behind requests in the queue, or running. */
+  load: { model: string; status: 'queued' | 'loading' } | null;
+  /** Chat and completion requests running or waiting in the queue. */
+  active_requests: number;
+  /** The running generation's prompt, once tokenized: the context it starts from. */
+  generation: { model: string; prompt_tokens: number; cached_tokens: number } | null;
+}
+
 export interface LoadProgress {
   /**
    * 'download' while files arrive (from the network or the browser cache);
@@ -332,6 +349,11 @@ export interface GpuAdapterReport {
   /** Bytes one GPU buffer may hold, and one storage binding may see: a weight tensor must fit both. */
   max_buffer_size: number;
   max_storage_buffer_binding_size: number;
+  /**
+   * A software renderer (SwiftShader and the like: `isFallbackAdapter`, or its adapter info says so), not a GPU. It
+   * decodes many times slower than WebAssembly, so the automatic choice treats it as no GPU.
+   */
+  software: boolean;
 }
 
 export interface DeviceReport {

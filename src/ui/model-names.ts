@@ -13,7 +13,18 @@ function word(part: string): string {
   return part.charAt(0).toUpperCase() + part.slice(1);
 }
 
+/** The tiny random-weight models the dev and test servers serve (the catalog's dev-mirror entries). */
+const TEST_MODEL = /^tiny-random\/deepseek-coder-(\w+)$/;
+
+/** Served by the app's own dev or test server, so usable offline. */
+export function isTestModel(id: string): boolean {
+  return TEST_MODEL.test(id);
+}
+
 export function modelTitle(id: string): string {
+  // Named for what they are, so nobody mistakes them for DeepSeek Coder: they answer with random tokens.
+  const test = TEST_MODEL.exec(id);
+  if (test) return `Tiny test model (random weights) · ${word(test[1])}`;
   const name = id.slice(id.indexOf('/') + 1).replace(/[-_]onnx$/i, '');
   return name.split(/[-_]+/).filter(Boolean).map(word).join(' ') || id;
 }

@@ -8,7 +8,7 @@ const webgpuF16: DeviceReport = {
   webgpu: true,
   shader_f16: true,
   adapter: 'apple · metal-3',
-  gpu: { vendor: 'apple', architecture: 'metal-3', description: '', max_buffer_size: 4 * 1024 ** 3, max_storage_buffer_binding_size: 4 * 1024 ** 3 },
+  gpu: { vendor: 'apple', architecture: 'metal-3', description: '', max_buffer_size: 4 * 1024 ** 3, max_storage_buffer_binding_size: 4 * 1024 ** 3, software: false },
   cross_origin_isolated: true,
   wasm_threads: 4,
   recommended: { device: 'webgpu', dtype: 'q4f16', reason: 'WebGPU with shader-f16.' },

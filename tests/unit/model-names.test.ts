@@ -5,7 +5,8 @@ describe('modelTitle', () => {
   it('reads the catalog ids as people name the models', () => {
     expect(modelTitle('onnx-community/deepseek-coder-1.3b-instruct-ONNX')).toBe('DeepSeek Coder 1.3B Instruct');
     expect(modelTitle('Xenova/deepseek-coder-1.3b-base')).toBe('DeepSeek Coder 1.3B Base');
-    expect(modelTitle('tiny-random/deepseek-coder-instruct')).toBe('DeepSeek Coder Instruct');
+    expect(modelTitle('tiny-random/deepseek-coder-instruct')).toBe('Tiny test model (random weights) · Instruct');
+    expect(modelTitle('tiny-random/deepseek-coder-base')).toBe('Tiny test model (random weights) · Base');
   });
 
   it('keeps versions and mixed case of other models, and upper-cases sizes', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestQueue } from '../../workers/engine/queue.ts';
+import { MAX_OVERTAKES, RequestQueue } from '../../workers/engine/queue.ts';
 import { ApiError } from '../../src/protocol/errors.ts';
 
 interface Deferred<T> {
@@ -197,5 +197,59 @@ describe('RequestQueue', () => {
     const queue = new RequestQueue();
     const error = new ApiError({ message: 'nope', type: 'server_error', param: null, code: 'x' }, 500);
     await expect(queue.run(undefined, () => Promise.reject(error))).rejects.toBe(error);
+  });
+});
+
+describe('RequestQueue: requests for the loaded model and waiting loads', () => {
+  it('a request that may overtake goes ahead of loads waiting behind the running task, not ahead of other requests', async () => {
+    const queue = new RequestQueue();
+    const order: string[] = [];
+    const gate = deferred();
+    const step = (name: string) => async () => {
+      order.push(name);
+    };
+    const running = queue.run(undefined, async () => {
+      order.push('answer');
+      await gate.promise;
+    });
+    const queued = queue.run(undefined, step('queued request'));
+    const load = queue.run(undefined, step('load'), { load: true });
+    const overtaking = queue.run(undefined, step('request for the loaded model'), { overtakeLoads: true });
+    const after = queue.run(undefined, step('request after the load'));
+    await settle();
+    gate.resolve();
+    await Promise.all([running, queued, load, overtaking, after]);
+    expect(order).toEqual(['answer', 'queued request', 'request for the loaded model', 'load', 'request after the load']);
+  });
+
+  it(`a waiting load lets at most ${MAX_OVERTAKES} requests overtake it`, async () => {
+    const queue = new RequestQueue();
+    const order: string[] = [];
+    const gate = deferred();
+    const running = queue.run(undefined, () => gate.promise);
+    const runs = [queue.run(undefined, async () => void order.push('load'), { load: true })];
+    for (let index = 0; index < MAX_OVERTAKES + 2; index++) {
+      runs.push(queue.run(undefined, async () => void order.push(`request ${index}`), { overtakeLoads: true }));
+    }
+    await settle();
+    gate.resolve();
+    await Promise.all([running, ...runs]);
+    expect(order.indexOf('load')).toBe(MAX_OVERTAKES);
+  });
+
+  it('an overtaking request aborted while it waits leaves the load in place', async () => {
+    const queue = new RequestQueue();
+    const gate = deferred();
+    const controller = new AbortController();
+    const running = queue.run(undefined, () => gate.promise);
+    const load = track(queue.run(undefined, async () => 'loaded', { load: true }));
+    const request = track(queue.run(controller.signal, async () => 'answered', { overtakeLoads: true }));
+    controller.abort();
+    await settle();
+    expect(request.status).toBe('rejected');
+    gate.resolve();
+    await running;
+    await settle();
+    expect(load.status).toBe('fulfilled');
   });
 });

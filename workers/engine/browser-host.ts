@@ -6,11 +6,14 @@ import type { EngineHost } from './engine.ts';
 import type { ModelStore } from './model-store.ts';
 import { resumableFetch } from './resumable-download.ts';
 import type { VerifiedCache } from './verified-cache.ts';
+import { isSoftwareAdapter } from './software-adapter.ts';
 
 /** The slice of the WebGPU API we read; declared here to keep @webgpu/types out of the build. */
 interface GpuAdapterLike {
   features: { has(feature: string): boolean };
-  info?: { vendor?: string; architecture?: string; description?: string; device?: string };
+  /** Older Chromium; newer ones moved it to `info`. */
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; description?: string; device?: string; isFallbackAdapter?: boolean };
   limits?: { maxBufferSize?: number; maxStorageBufferBindingSize?: number };
 }
 interface GpuLike {
@@ -47,6 +50,7 @@ function adapterReport(adapter: GpuAdapterLike): GpuAdapterReport {
     description: info.description || info.device || '',
     max_buffer_size: adapter.limits?.maxBufferSize ?? 0,
     max_storage_buffer_binding_size: adapter.limits?.maxStorageBufferBindingSize ?? 0,
+    software: isSoftwareAdapter(adapter),
   };
 }
 
@@ -88,7 +92,14 @@ export function browserHost(devModelHost: string | null, store: ModelStore, cach
               ? 'WebGPU is present but no adapter was granted, so the model runs on the CPU with WebAssembly.'
               : 'This browser has no WebGPU, so the model runs on the CPU with WebAssembly.',
           }
-        : shaderF16
+        : isSoftwareAdapter(adapter)
+          ? {
+              device: 'wasm',
+              dtype: 'q8',
+              reason:
+                'The WebGPU adapter is a software renderer, not a GPU, and decodes many times slower than WebAssembly on the CPU, so the model runs with WebAssembly. Choose webgpu to use it anyway.',
+            }
+          : shaderF16
           ? { device: 'webgpu', dtype: 'q4f16', reason: 'WebGPU with shader-f16: 4-bit weights with fp16 math.' }
           : { device: 'webgpu', dtype: 'q4', reason: 'WebGPU without shader-f16: 4-bit weights with fp32 math.' };
       return {

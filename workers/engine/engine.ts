@@ -50,7 +50,8 @@ import { generate, type ConstrainedOutput, type GenerationResult } from './gener
 import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
 import { schemaGrammar } from './grammar/schema-grammar.ts';
 import { FIM_TOKENS, TOOL_CALL_OPEN, fimPromptIds, templateMessages, toolCallSchema } from './prompt.ts';
-import { RequestQueue } from './queue.ts';
+import { RequestQueue, type QueueOptions } from './queue.ts';
+import { EngineStatePublisher } from './engine-state.ts';
 import { freshSeed } from './sampling/random.ts';
 import { tokenLogprobs, type TokenLogprobs } from './sampling/logprobs.ts';
 
@@ -107,6 +108,10 @@ export class Engine {
   private readonly queue = new RequestQueue();
   private deviceReport: Promise<DeviceReport> | null = null;
   private received = 0;
+  /** What the engine is doing, for callers to follow: the page subscribes to it. */
+  readonly state = new EngineStatePublisher();
+  /** The latest load asked for; an older one finishing does not clear what the state says of a newer one. */
+  private latestLoad: object | null = null;
 
   constructor(private readonly host: EngineHost) {}
 
@@ -200,7 +205,11 @@ export class Engine {
   ): Promise<LoadedModel> {
     const modelId = validateModelField(modelIdInput);
     const options = validateLoadOptions(optionsInput);
-    return this.queue.run(signal, async () => {
+    const ticket = {};
+    this.latestLoad = ticket;
+    this.state.update({ load: { model: modelId, status: 'queued' } });
+    const loading = this.queue.run(signal, async () => {
+      if (this.latestLoad === ticket) this.state.update({ load: { model: modelId, status: 'loading' } });
       if (options.wasm_threads !== undefined) this.useWasmThreads(options.wasm_threads);
       const host = this.resolveHost(modelId);
       const entry = catalogEntry(modelId);
@@ -284,9 +293,19 @@ export class Engine {
         context_length: context,
         kv_bytes_per_token: lm.kvBytesPerToken,
       };
+      this.state.update({ loaded: this.loadedInfo });
       onProgress?.({ stage: 'ready', loaded_bytes: weightsBytes, total_bytes: weightsBytes, percent: 100 });
       return this.loadedInfo;
-    });
+    }, { load: true });
+    try {
+      return await loading;
+    } finally {
+      // An older load ending does not clear what the state says of a newer one.
+      if (this.latestLoad === ticket) {
+        this.latestLoad = null;
+        this.state.update({ load: null });
+      }
+    }
   }
 
   /** Applies a load's `wasm_threads`, which only the first load of a page can change. */
@@ -310,6 +329,7 @@ export class Engine {
     const previous = this.lm;
     this.lm = null;
     this.loadedInfo = null;
+    if (this.state.state.loaded) this.state.update({ loaded: null });
     this.grammar?.dispose();
     this.grammar = null;
     await previous?.dispose();
@@ -317,6 +337,23 @@ export class Engine {
 
   unload(): Promise<void> {
     return this.queue.run(undefined, () => this.unloadNow());
+  }
+
+  /** A request for the model loaded now goes ahead of loads still waiting: that model serves until a load starts. */
+  private queueOptions(model: string): QueueOptions {
+    return { overtakeLoads: model === this.loadedInfo?.id };
+  }
+
+  /**
+   * Counts a request as active while it runs; a request that found the GPU
+   * device lost leaves the state saying no model is loaded, as `loaded` does.
+   */
+  private tracked<T>(work: Promise<T>): Promise<T> {
+    return this.state.track(
+      work.finally(() => {
+        if (this.lm?.deviceLost && this.state.state.loaded) this.state.update({ loaded: null });
+      }),
+    );
   }
 
   /** The loaded model, if it is still the one the request named when it was made. */
@@ -415,6 +452,21 @@ export class Engine {
    */
   private async runChoices(
     lm: CausalLM,
+    args: Parameters<Engine['decodeChoices']>[1],
+    signal: AbortSignal | undefined,
+    sinkFor: (index: number) => ChoiceSink,
+  ): Promise<Usage> {
+    // The context this generation starts from, for the page's meter, from the moment it is known.
+    this.state.update({ generation: { model: lm.id, prompt_tokens: args.promptIds.length, cached_tokens: args.cachedTokens } });
+    try {
+      return await this.decodeChoices(lm, args, signal, sinkFor);
+    } finally {
+      this.state.update({ generation: null });
+    }
+  }
+
+  private async decodeChoices(
+    lm: CausalLM,
     args: {
       promptIds: number[];
       params: GenerationParams;
@@ -484,7 +536,7 @@ export class Engine {
       toolChars > messageChars ? 'tools' : 'messages',
       toolChars > 0 ? 'messages and tool descriptions' : 'messages',
     );
-    return this.queue.run(signal, async () => {
+    return this.tracked(this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       if (!lm.hasChatTemplate) {
@@ -533,7 +585,7 @@ export class Engine {
       );
       if (request.includeUsage) emit(usageChunk(context, usage));
       return assembleChatCompletion(chunks, usage);
-    });
+    }, this.queueOptions(request.model)));
   }
 
   /**
@@ -547,7 +599,7 @@ export class Engine {
     // The longer part is the one to shorten.
     const blamed = suffix !== null && suffix.length > prompt.length ? 'suffix' : 'prompt';
     this.checkLength(prompt.length + (suffix?.length ?? 0), blamed, suffix === null ? 'prompt' : 'prompt and suffix');
-    return this.queue.run(signal, async () => {
+    return this.tracked(this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       this.checkLogitBias(request.params, lm);
@@ -596,7 +648,7 @@ export class Engine {
       );
       if (request.includeUsage) emit(completionUsageChunk(context, usage));
       return assembleCompletion(chunks, usage);
-    });
+    }, this.queueOptions(request.model)));
   }
 
   /** The fill-in-the-middle prompt, with how many tokens each side took, so a prompt too long blames the longer side. */

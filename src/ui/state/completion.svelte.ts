@@ -22,7 +22,8 @@ export class CompletionRun {
   text = $state('');
   streaming = $state(false);
   end = $state<RunEnd | null>(null);
-  error = $state<string | null>(null);
+  /** How the last run failed, as the API said it: the view puts it in plain words. */
+  error = $state<{ message: string; code: string | null; details: string | null } | null>(null);
   usage = $state<Usage | null>(null);
   timings = $state<Timings | null>(null);
   /** The tokens so far, counted from the chunks: while the text streams, and after a stop, which has no timings. */
@@ -68,7 +69,7 @@ export class CompletionRun {
         this.end = 'stopped';
       } else {
         this.end = 'error';
-        this.error = error.message;
+        this.error = { message: error.message, code: error.error.code, details: error.error.details ?? null };
         modelState.noticeFailure(error);
       }
     } finally {

@@ -1,4 +1,5 @@
 import type { ApiError, CachedModel, ModelObject, ModelSizes } from '../../protocol/index.ts';
+import { isTestModel } from '../model-names.ts';
 import { client } from './client.ts';
 
 const CUSTOM_MODELS_KEY = 'deepseek-coder-web:custom-models';
@@ -36,11 +37,18 @@ class LibraryState {
   /** The model whose cache deletion is running. */
   deleting = $state<string | null>(null);
   error = $state<string | null>(null);
+  /** Whether the Hugging Face hub answered the last time it was asked; null before it was. */
+  hubReachable = $state<boolean | null>(null);
 
   ids = $derived([...this.listed.map((model) => model.id), ...this.custom.filter((id) => !this.listed.some((model) => model.id === id))]);
 
   cachedModel(id: string): CachedModel | null {
     return this.cached.find((model) => model.id === id) ?? null;
+  }
+
+  /** Models that load without the hub: the test models the app's server serves, and those the browser has cached. */
+  get usableOffline(): string[] {
+    return this.ids.filter((id) => isTestModel(id) || (this.cachedModel(id)?.dtypes.length ?? 0) > 0);
   }
 
   readySizes(id: string): ModelSizes | null {
@@ -75,8 +83,12 @@ class LibraryState {
     if (known && known.status !== 'error' && !force) return known;
     this.sizes[id] = { status: 'loading' };
     try {
-      this.sizes[id] = { status: 'ready', sizes: await client().models.sizes(id) };
+      const sizes = await client().models.sizes(id);
+      this.sizes[id] = { status: 'ready', sizes };
+      if (!isTestModel(id)) this.hubReachable = sizes.dtypes !== null;
     } catch (error) {
+      // An answer about the model (not found, gated) is an answer from the hub.
+      if (!isTestModel(id)) this.hubReachable = true;
       this.sizes[id] = { status: 'error', message: (error as ApiError).message };
     }
     return this.sizes[id];

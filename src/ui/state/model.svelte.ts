@@ -1,6 +1,17 @@
-import { DEFAULT_MODEL_ID, type ApiError, type DeviceReport, type Device, type Dtype, type FitWarning, type LoadedModel, type LoadProgress } from '../../protocol/index.ts';
+import {
+  DEFAULT_MODEL_ID,
+  type ApiError,
+  type DeviceReport,
+  type Device,
+  type Dtype,
+  type EngineState,
+  type FitWarning,
+  type LoadedModel,
+  type LoadProgress,
+} from '../../protocol/index.ts';
 import { RateMeter } from '../download-rate.ts';
 import { planLoad, type LoadPlan } from '../load-plan.ts';
+import { isTestModel } from '../model-names.ts';
 import { client } from './client.ts';
 import { libraryState } from './library.svelte.ts';
 
@@ -31,12 +42,18 @@ class ModelState {
   selected = $state(DEFAULT_MODEL_ID);
   device = $state<DeviceChoice>('auto');
   dtype = $state<DtypeChoice>('auto');
-  loaded = $state<LoadedModel | null>(null);
+  /** The engine's state, whoever changed it: this page, a script using `window.deepseek`, or a request to /v1. */
+  engine = $state<EngineState>({ revision: 0, loaded: null, load: null, active_requests: 0, generation: null });
   progress = $state<LoadProgress | null>(null);
   /** Waiting for the model's sizes before a load, to check it fits. */
   checking = $state(false);
+  /** A load this panel started is running or waiting. */
   loading = $state(false);
   error = $state<string | null>(null);
+  /** The runtime's own words about the last load error, for the Details disclosure. */
+  errorDetails = $state<string | null>(null);
+  /** Why the engine could not start (the worker failed, or the device could not be read). */
+  startError = $state<string | null>(null);
   problem = $state<LoadProblem | null>(null);
   /** What the last load repaired in the browser cache: damaged files it deleted and fetched again. */
   repairs = $state<string[]>([]);
@@ -49,6 +66,17 @@ class ModelState {
   private controller: AbortController | null = null;
   /** Persistent storage is asked for once a session, after the first model is in place. */
   private askedToPersist = false;
+  private cancelledWhileWaiting = false;
+
+  /** The model requests can use now. */
+  get loaded(): LoadedModel | null {
+    return this.engine.loaded;
+  }
+
+  /** This panel's load waits its turn behind requests still running, an answer on screen among them. */
+  get waiting(): boolean {
+    return this.loading && this.engine.load?.status === 'queued';
+  }
 
   /** Everything the model picker can offer: the catalog plus hub models the user added. */
   get available(): string[] {
@@ -71,8 +99,20 @@ class ModelState {
   );
 
   async init(): Promise<void> {
+    client().onStateChange((state) => {
+      const loadedBefore = this.engine.loaded;
+      this.engine = state;
+      // A load from outside this panel: the library's cached state and the picker follow it.
+      if (state.loaded && state.loaded.id !== loadedBefore?.id && !this.loading && this.available.includes(state.loaded.id)) {
+        this.selected = state.loaded.id;
+        void libraryState.refresh();
+      }
+    });
     const [report] = await Promise.all([client().device(), libraryState.refresh()]);
     this.report = report;
+    // One question to the hub for the preselected model: its size, and whether the hub can be reached at all, so an
+    // offline first visit learns at once which models work without it, not from a failed Load.
+    void libraryState.lookup(this.selected);
   }
 
   select(id: string): void {
@@ -118,9 +158,9 @@ class ModelState {
    */
   noticeFailure(error: ApiError): void {
     if (error.error.code !== 'gpu_device_lost') return;
-    this.loaded = null;
     this.problem = 'gpu_lost';
     this.error = error.message;
+    this.errorDetails = error.error.details ?? null;
   }
 
   /** After a lost GPU device: the same model on WASM, now. */
@@ -132,6 +172,8 @@ class ModelState {
 
   /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
   cancel(): void {
+    // A load that never left the queue has nothing to resume: it ends quietly.
+    this.cancelledWhileWaiting = this.waiting;
     this.controller?.abort();
   }
 
@@ -142,13 +184,13 @@ class ModelState {
     this.notStored = false;
     this.repairs = [];
     this.progress = null;
-    this.loaded = null;
     this.speed = 0;
     this.controller = new AbortController();
     const meter = new RateMeter();
     const id = this.selected;
+    let loaded: LoadedModel | null = null;
     try {
-      this.loaded = await client().load(id, {
+      loaded = await client().load(id, {
         device: this.device === 'auto' ? undefined : this.device,
         dtype: this.dtype === 'auto' ? undefined : this.dtype,
         signal: this.controller.signal,
@@ -161,17 +203,22 @@ class ModelState {
       });
     } catch (error) {
       const apiError = error as ApiError;
-      this.problem = problemOf(apiError);
-      this.error = apiError.message;
+      if (!this.cancelledWhileWaiting) {
+        this.problem = problemOf(apiError);
+        this.error = apiError.message;
+        this.errorDetails = apiError.error?.details ?? null;
+        if (this.problem === 'network' && !isTestModel(id)) libraryState.hubReachable = false;
+      }
     } finally {
       this.loading = false;
       this.controller = null;
+      this.cancelledWhileWaiting = false;
     }
     await libraryState.refresh();
-    if (this.loaded && !libraryState.cachedModel(id)?.dtypes.includes(this.loaded.dtype)) this.notStored = true;
+    if (loaded && !libraryState.cachedModel(id)?.dtypes.includes(loaded.dtype)) this.notStored = true;
     // Weights that took minutes to download should not be evicted under storage pressure. Browsers decide on their own
     // (Chromium from site engagement, Firefox by asking), so this asks once, after the first model is in place.
-    if (this.loaded && !this.askedToPersist && libraryState.storage?.persisted === false) {
+    if (loaded && !this.askedToPersist && libraryState.storage?.persisted === false) {
       this.askedToPersist = true;
       void libraryState.persist();
     }
