@@ -44,8 +44,6 @@ export interface GenerateRun {
   /** From the first to the last generated token, wall clock. */
   decodeMs: number;
   totalMs: number;
-  /** The engine's own figures, where it reports them (llama.cpp's timings). */
-  reported?: { prefillTokensPerSecond: number; decodeTokensPerSecond: number };
 }
 
 /** One candidate of a next-token distribution. */
@@ -65,7 +63,7 @@ declare global {
     benchEngine?: BenchEngine;
     /** wllama only: the next-token distribution after `ids`, its `k` most likely tokens (llama.cpp's raw logits, log-softmaxed). */
     benchTopLogprobs?: (ids: number[], k: number) => Promise<TopLogprob[]>;
-    /** wllama only: how many of `ids` its KV cache holds after `text` was sent as a text prompt, to compare tokenizers. */
-    benchSharedPrefix?: (text: string, ids: number[]) => Promise<number>;
+    /** wllama only: llama.cpp's tokenization of `text` from the GGUF's vocabulary, special tokens parsed, no BOS added. */
+    benchTokenize?: (text: string) => Promise<number[]>;
   }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type CDPSession } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 
-export const BUILD_DIR = 'dist-bench';
+export const BUILD_DIR = 'dist-test-bench';
 
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',

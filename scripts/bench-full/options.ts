@@ -27,7 +27,7 @@ export interface BenchOptions {
   port: number;
   /** Where the JSON result goes. */
   out: string;
-  /** Reuse the test build already in `dist-bench` instead of building it again. */
+  /** Reuse the test build already in `dist-test-bench` instead of building it again. */
   skipBuild: boolean;
 }
 

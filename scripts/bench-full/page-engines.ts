@@ -30,6 +30,31 @@ export function generate(page: Page, options: GenerateOptions): Promise<Generate
   return page.evaluate((options) => window.benchEngine!.generate(options), options);
 }
 
+/**
+ * llama.cpp tokenizes with the vocabulary and merges in the GGUF's metadata:
+ * it must give exactly the ids built with the model's tokenizer.json, or the
+ * engines would not compute the same thing.
+ */
+export async function expectSameTokenization(page: Page, prompts: BenchPrompts): Promise<void> {
+  const cases: [string, string, number[]][] = [
+    ['the main prompt', prompts.main.text, prompts.main.ids.slice(1)],
+    ['the follow-up chat', prompts.chat.followUpText, prompts.chat.followUpIds],
+  ];
+  for (const [what, text, ids] of cases) {
+    const theirs = await page.evaluate((text) => window.benchTokenize!(text), text);
+    const same = sharedLength(theirs, ids);
+    if (same !== ids.length || theirs.length !== ids.length) {
+      throw new Error(`wllama tokenizes ${what} differently: ${theirs.length} tokens against ${ids.length}, the first ${same} the same.`);
+    }
+  }
+}
+
+function sharedLength(a: number[], b: number[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}
+
 function sameTokens(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
 }
@@ -58,13 +83,7 @@ export async function runPageEngine(
   const warmLoad = await loadEngine(page, loadOptions);
   if (warmLoad.threads !== options.threads) throw new Error(`${engine} runs ${warmLoad.threads} threads, not ${options.threads}.`);
 
-  if (engine === 'wllama') {
-    // llama.cpp tokenizes the text from the GGUF's own vocabulary: it must give the ids we hand every engine.
-    const shared = await page.evaluate(({ text, ids }) => window.benchSharedPrefix!(text, ids), prompts.main);
-    if (shared < prompts.main.ids.length - 1) {
-      throw new Error(`wllama tokenizes the main prompt differently: only its first ${shared} of ${prompts.main.ids.length} tokens match.`);
-    }
-  }
+  if (engine === 'wllama') await expectSameTokenization(page, prompts);
 
   await generate(page, { ids: prompts.warmUp.ids, maxNewTokens: 2, bannedIds, reuseCache: false });
   const main = await generate(page, { ids: prompts.main.ids, maxNewTokens: options.decodeTokens, bannedIds, reuseCache: false });
@@ -93,12 +112,10 @@ export async function runPageEngine(
       promptTokens: main.promptTokens,
       ttftMs: main.ttftMs,
       tokensPerSecond: perSecond(main.promptTokens, main.ttftMs),
-      ...(main.reported && { reportedTokensPerSecond: main.reported.prefillTokensPerSecond }),
     },
     decode: {
       tokens: main.tokens.length,
       tokensPerSecond: perSecond(main.tokens.length - 1, main.decodeMs),
-      ...(main.reported && { reportedTokensPerSecond: main.reported.decodeTokensPerSecond }),
     },
     followUp: { promptTokens: followUpIds.length, cachedTokens: withCache.cachedTokens, withCacheMs: withCache.ttftMs, withoutCacheMs: withoutCache.ttftMs },
     peakRendererBytes: 0,

@@ -19,6 +19,8 @@ export interface ChatFollowUp {
   historyIds: number[];
   /** The same conversation one turn later; its ids start with `historyIds`. */
   followUp: Message[];
+  /** The follow-up's prompt as text, BOS included as its special token's text. */
+  followUpText: string;
   followUpIds: number[];
 }
 
@@ -63,9 +65,13 @@ export function rawPrompt(tokenizer: PreTrainedTokenizer, tokens: number, seed =
   return { text, ids };
 }
 
+function chatText(tokenizer: PreTrainedTokenizer, messages: Message[]): string {
+  return tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as string;
+}
+
+/** As the app's engine builds a chat prompt: the template's text, tokenized with its special tokens. */
 function chatIds(tokenizer: PreTrainedTokenizer, messages: Message[]): number[] {
-  const text = tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as string;
-  return tokenizer.encode(text, { add_special_tokens: false });
+  return tokenizer.encode(chatText(tokenizer, messages), { add_special_tokens: false });
 }
 
 /** A chat with about `historyTokens` of earlier turns, then one more question and answer. */
@@ -84,5 +90,5 @@ export function chatFollowUp(tokenizer: PreTrainedTokenizer, historyTokens: numb
   const historyIds = chatIds(tokenizer, history);
   const followUpIds = chatIds(tokenizer, followUp);
   if (historyIds.some((id, i) => followUpIds[i] !== id)) throw new Error('The follow-up turn does not extend the history token for token.');
-  return { history, historyIds, followUp, followUpIds };
+  return { history, historyIds, followUp, followUpText: chatText(tokenizer, followUp), followUpIds };
 }
