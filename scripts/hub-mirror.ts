@@ -23,7 +23,7 @@ const CORS_HEADERS = {
 };
 
 /** Files the hub keeps in LFS (or Xet): its listing reports them with an `lfs` record. */
-const LFS_FILE = /\.(onnx|onnx_data(_\d+)?)$/;
+const LFS_FILE = /\.(onnx|onnx_data(_\d+)?|gguf)$/;
 
 /** A path under the mirror, or null when it would leave it. */
 function insideHub(...parts: string[]): string | null {

@@ -32,6 +32,11 @@ export interface CatalogEntry {
    * from there otherwise).
    */
   externalData?: Record<string, number>;
+  /**
+   * Made only on request (`npm run fixtures:full`), so not listed: loadable
+   * by id wherever the dev mirror serves it.
+   */
+  unlisted?: true;
 }
 
 /**
@@ -72,6 +77,15 @@ export const CATALOG: readonly CatalogEntry[] = [
     dtypes: ['q4f16', 'q4', 'fp32'],
     owned_by: 'deepseek-coder-web',
     modelFileName: 'decoder_model_merged',
+  },
+  {
+    // DeepSeek Coder 1.3B's exact shape with random weights, for the benchmarks and real-size checks.
+    id: 'full-random/deepseek-coder-1.3b-instruct',
+    source: 'dev-mirror',
+    dtypes: ['q4', 'q4f16', 'q8'],
+    owned_by: 'deepseek-coder-web',
+    modelFileName: DEFAULT_MODEL_FILE_NAME,
+    unlisted: true,
   },
 ];
 

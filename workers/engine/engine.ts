@@ -98,7 +98,7 @@ export class Engine {
   }
 
   private catalog(): CatalogEntry[] {
-    return CATALOG.filter((entry) => entry.source === 'hub' || this.host.devModelHost !== null);
+    return CATALOG.filter((entry) => !entry.unlisted && (entry.source === 'hub' || this.host.devModelHost !== null));
   }
 
   async listModels(): Promise<ModelList> {

@@ -27,3 +27,23 @@ export function float32ToFloat16Bits(values: Float32Array): Uint16Array {
   }
   return out;
 }
+
+/** The float32 value of each binary16 bit pattern. */
+export function float16BitsToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >>> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    if (exponent === 0) out[i] = sign * mantissa * 2 ** -24;
+    else if (exponent === 0x1f) out[i] = mantissa ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+  }
+  return out;
+}
+
+/** Each value rounded to the nearest binary16, kept as float32: the same number in either format. */
+export function roundToFloat16(values: Float32Array): Float32Array {
+  return float16BitsToFloat32(float32ToFloat16Bits(values));
+}

@@ -2,18 +2,19 @@
  * Builds the ONNX graph of a Llama decoder shaped like the Hugging Face hub's
  * ONNX export of DeepSeek Coder: same input/output names, dtypes and symbolic
  * axes, so transformers.js loads it through exactly the code that loads the
- * real model. Only the sizes are tiny and the weights random.
+ * real model. The same builder makes the tiny test models and the full-size
+ * one; it runs wherever protobufjs does, Node or a browser.
  */
 import onnxProto from 'onnx-proto';
 import { float32ToFloat16Bits } from './float16.ts';
-import { quantizeQ4Symmetric, Q4_BLOCK_SIZE } from './quantize.ts';
+import { quantizeQ4Symmetric, quantizeQ8PerColumn, Q4_BLOCK_SIZE } from './quantize.ts';
 
 const { onnx } = onnxProto;
 const DataType = onnx.TensorProto.DataType;
 
-export type ModelDtype = 'fp32' | 'q4' | 'q4f16';
+export type ModelDtype = 'fp32' | 'q4' | 'q4f16' | 'q8';
 
-export interface TinyLlamaConfig {
+export interface LlamaConfig {
   vocabSize: number;
   hiddenSize: number;
   intermediateSize: number;
@@ -32,32 +33,51 @@ export interface Linear {
   weight: Float32Array;
 }
 
-export interface LayerWeights {
-  inputNorm: Float32Array;
-  q: Linear;
-  k: Linear;
-  v: Linear;
-  o: Linear;
-  postAttentionNorm: Float32Array;
-  gate: Linear;
-  up: Linear;
-  down: Linear;
+/** The linear layers of one decoder layer, by their Hugging Face names under `model.layers.{i}.`. */
+export const LAYER_LINEARS = [
+  'self_attn.q_proj',
+  'self_attn.k_proj',
+  'self_attn.v_proj',
+  'self_attn.o_proj',
+  'mlp.gate_proj',
+  'mlp.up_proj',
+  'mlp.down_proj',
+] as const;
+export type LayerLinear = (typeof LAYER_LINEARS)[number];
+export type LayerNorm = 'input_layernorm' | 'post_attention_layernorm';
+
+/**
+ * Where the weights come from, one tensor at a time, so a full-size model is
+ * never held whole: the builder asks for each tensor as it emits it. Asking
+ * twice for the same tensor must give the same values.
+ */
+export interface WeightSource {
+  /** [vocab, hidden], row-major. */
+  embedTokens(): Float32Array;
+  layerNorm(layer: number, norm: LayerNorm): Float32Array;
+  layerLinear(layer: number, name: LayerLinear): Linear;
+  finalNorm(): Float32Array;
+  lmHead(): Linear;
 }
 
-export interface TinyLlamaWeights {
-  embedTokens: Float32Array;
-  layers: LayerWeights[];
-  finalNorm: Float32Array;
-  lmHead: Linear;
+export interface BuildOptions {
+  dtype: ModelDtype;
+  /** MatMulNBits' accuracy_level (4 = int8 compute on CPU); unset leaves the runtime's default, as the hub's exports do. */
+  accuracyLevel?: number;
 }
 
 type Node = InstanceType<typeof onnx.NodeProto>;
-type Tensor = InstanceType<typeof onnx.TensorProto>;
+export type Tensor = InstanceType<typeof onnx.TensorProto>;
+export type Graph = InstanceType<typeof onnx.GraphProto>;
+
+/** Receives each initializer as it is made; a full-size model streams them to disk instead of holding them. */
+export type InitializerSink = (tensor: Tensor) => void;
 
 class GraphBuilder {
   readonly nodes: Node[] = [];
-  readonly initializers: Tensor[] = [];
   private counter = 0;
+
+  constructor(private readonly emit: InitializerSink) {}
 
   private fresh(hint: string): string {
     this.counter += 1;
@@ -68,15 +88,15 @@ class GraphBuilder {
     opType: string,
     inputs: string[],
     attributes: Record<string, number | number[]> = {},
-    options: { output?: string; domain?: string } = {},
+    options: { output?: string; outputs?: string[]; domain?: string } = {},
   ): string {
-    const output = options.output ?? this.fresh(opType);
+    const outputs = options.outputs ?? [options.output ?? this.fresh(opType)];
     this.nodes.push(
       onnx.NodeProto.create({
         opType,
         input: inputs,
-        output: [output],
-        name: `${opType}${output}`,
+        output: outputs,
+        name: `${opType}${outputs[0]}`,
         domain: options.domain ?? '',
         attribute: Object.entries(attributes).map(([name, value]) =>
           Array.isArray(value)
@@ -87,28 +107,42 @@ class GraphBuilder {
         ),
       }),
     );
-    return output;
+    return outputs[0];
+  }
+
+  /** An op with several outputs, named after `hint`. */
+  multiOp(opType: string, inputs: string[], hints: string[]): string[] {
+    const outputs = hints.map((hint) => this.fresh(hint));
+    this.op(opType, inputs, {}, { outputs });
+    return outputs;
   }
 
   initializer(name: string, dataType: number, dims: number[], bytes: Uint8Array): string {
-    this.initializers.push(onnx.TensorProto.create({ name, dataType, dims, rawData: bytes }));
+    this.emit(onnx.TensorProto.create({ name, dataType, dims, rawData: bytes }));
     return name;
   }
 
   float(name: string, dims: number[], values: Float32Array | number[]): string {
     const data = values instanceof Float32Array ? values : Float32Array.from(values);
-    return this.initializer(name, DataType.FLOAT, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return this.initializer(name, DataType.FLOAT, dims, bytesOf(data));
+  }
+
+  half(name: string, dims: number[], values: Float32Array): string {
+    return this.initializer(name, DataType.FLOAT16, dims, bytesOf(float32ToFloat16Bits(values)));
   }
 
   int64(name: string, values: number[]): string {
     const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-    return this.initializer(name, DataType.INT64, [values.length], new Uint8Array(data.buffer));
+    return this.initializer(name, DataType.INT64, [values.length], bytesOf(data));
   }
 
   scalarInt64(name: string, value: number): string {
-    const data = BigInt64Array.of(BigInt(value));
-    return this.initializer(name, DataType.INT64, [], new Uint8Array(data.buffer));
+    return this.initializer(name, DataType.INT64, [], bytesOf(BigInt64Array.of(BigInt(value))));
   }
+}
+
+function bytesOf(data: ArrayBufferView): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function valueInfo(name: string, elemType: number, dims: (number | string)[]) {
@@ -129,28 +163,65 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]) {
   });
 }
 
-function linear(g: GraphBuilder, x: string, weights: Linear, name: string, dtype: ModelDtype): string {
+function linear(g: GraphBuilder, x: string, weights: Linear, name: string, options: BuildOptions): string {
+  const { dtype } = options;
   if (dtype === 'fp32') {
     return g.op('MatMul', [x, g.float(`${name}.weight`, [weights.k, weights.n], weights.weight)]);
   }
+  if (dtype === 'q8') return dynamicQuantizedLinear(g, x, weights, name);
   const { packed, scales, blocksPerColumn } = quantizeQ4Symmetric(weights);
   const blobSize = (Q4_BLOCK_SIZE * 4) / 8;
   const quantName = g.initializer(`${name}.weight_Q4`, DataType.UINT8, [weights.n, blocksPerColumn, blobSize], packed);
-  const attributes = { K: weights.k, N: weights.n, bits: 4, block_size: Q4_BLOCK_SIZE };
+  const attributes = {
+    K: weights.k,
+    N: weights.n,
+    bits: 4,
+    block_size: Q4_BLOCK_SIZE,
+    ...(options.accuracyLevel !== undefined && { accuracy_level: options.accuracyLevel }),
+  };
   if (dtype === 'q4') {
     const scaleName = g.float(`${name}.weight_scales`, [scales.length], scales);
     return g.op('MatMulNBits', [x, quantName, scaleName], attributes, { domain: 'com.microsoft' });
   }
-  const halfScales = float32ToFloat16Bits(scales);
-  const scaleName = g.initializer(
-    `${name}.weight_scales`,
-    DataType.FLOAT16,
-    [scales.length],
-    new Uint8Array(halfScales.buffer),
-  );
+  const scaleName = g.half(`${name}.weight_scales`, [scales.length], scales);
   const xHalf = g.op('Cast', [x], { to: DataType.FLOAT16 });
   const yHalf = g.op('MatMulNBits', [xHalf, quantName, scaleName], attributes, { domain: 'com.microsoft' });
   return g.op('Cast', [yHalf], { to: DataType.FLOAT });
+}
+
+/**
+ * The graph ORT's dynamic quantization writes, which transformers.js calls
+ * q8: activations quantized to uint8 per call, int8 weights per column,
+ * an integer matmul, then both scales applied.
+ */
+function dynamicQuantizedLinear(g: GraphBuilder, x: string, weights: Linear, name: string): string {
+  const { values, scales } = quantizeQ8PerColumn(weights);
+  const weightName = g.initializer(`${name}.weight_quantized`, DataType.INT8, [weights.k, weights.n], bytesOf(values));
+  const [xq, xScale, xZeroPoint] = g.multiOp('DynamicQuantizeLinear', [x], ['x_quantized', 'x_scale', 'x_zero_point']);
+  const product = g.op('MatMulInteger', [xq, weightName, xZeroPoint]);
+  const scaled = g.op('Mul', [g.op('Cast', [product], { to: DataType.FLOAT }), g.float(`${name}.weight_scale`, [weights.n], scales)]);
+  return g.op('Mul', [scaled, xScale]);
+}
+
+/** The token embedding table: fp32, fp16 in the q4f16 graph, int8 with one scale in the q8 graph. */
+function embedding(g: GraphBuilder, config: LlamaConfig, table: Float32Array, dtype: ModelDtype): string {
+  const dims = [config.vocabSize, config.hiddenSize];
+  if (dtype === 'q4f16') {
+    return g.op('Cast', [g.op('Gather', [g.half('model.embed_tokens.weight', dims, table), 'input_ids'], { axis: 0 })], {
+      to: DataType.FLOAT,
+    });
+  }
+  if (dtype === 'q8') {
+    let absMax = 0;
+    for (const value of table) absMax = Math.max(absMax, Math.abs(value));
+    const scale = absMax / 127 || 1;
+    const quantized = Int8Array.from(table, (value) => Math.round(value / scale));
+    const rows = g.op('Gather', [g.initializer('model.embed_tokens.weight_quantized', DataType.INT8, dims, bytesOf(quantized)), 'input_ids'], {
+      axis: 0,
+    });
+    return g.op('DequantizeLinear', [rows, g.float('model.embed_tokens.weight_scale', [], [scale])]);
+  }
+  return g.op('Gather', [g.float('model.embed_tokens.weight', dims, table), 'input_ids'], { axis: 0 });
 }
 
 function rmsNorm(g: GraphBuilder, x: string, weight: Float32Array, name: string, eps: string): string {
@@ -174,10 +245,23 @@ function rotateHalf(g: GraphBuilder, x: string, s: HalfSlices): string {
   return g.op('Concat', [g.op('Neg', [second]), first], { axis: -1 });
 }
 
-export function buildModel(config: TinyLlamaConfig, weights: TinyLlamaWeights, dtype: ModelDtype): Uint8Array {
-  const g = new GraphBuilder();
+/**
+ * The KV cache is fp16 in the q4f16 graph, as in the hub's fp16-activation
+ * exports, and fp32 otherwise.
+ */
+function kvCacheType(dtype: ModelDtype): number {
+  return dtype === 'q4f16' ? DataType.FLOAT16 : DataType.FLOAT;
+}
+
+/**
+ * Builds the decoder graph, handing each initializer to `emit` as soon as it
+ * exists; returns the graph without them.
+ */
+export function buildGraph(config: LlamaConfig, weights: WeightSource, options: BuildOptions, emit: InitializerSink): Graph {
+  const g = new GraphBuilder(emit);
   const { hiddenSize, numHeads, headDim, numLayers } = config;
   const half = headDim / 2;
+  const cacheType = kvCacheType(options.dtype);
 
   const eps = g.float('/const/rms_eps', [], [config.rmsNormEps]);
   const attentionScale = g.float('/const/attention_scale', [], [1 / Math.sqrt(headDim)]);
@@ -188,9 +272,7 @@ export function buildModel(config: TinyLlamaConfig, weights: TinyLlamaWeights, d
   const one = g.scalarInt64('/const/one', 1);
   const zero = g.scalarInt64('/const/zero_i64', 0);
 
-  const hidden0 = g.op('Gather', [g.float('model.embed_tokens.weight', [config.vocabSize, hiddenSize], weights.embedTokens), 'input_ids'], {
-    axis: 0,
-  });
+  const hidden0 = embedding(g, config, weights.embedTokens(), options.dtype);
 
   // Rotary embedding with linear scaling: positions are divided by the factor.
   const inverseFrequencies = new Float32Array(half);
@@ -232,33 +314,40 @@ export function buildModel(config: TinyLlamaConfig, weights: TinyLlamaWeights, d
   };
   const applyRope = (x: string) => g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotateHalf(g, x, halves), sin])]);
   const toHeads = (x: string) => g.op('Transpose', [g.op('Reshape', [x, headsShape])], { perm: [0, 2, 1, 3] });
+  /** Appends this pass's keys or values to the cache, in the cache's dtype, and returns them all as fp32. */
+  const appendToCache = (past: string, fresh: string, present: string) => {
+    if (cacheType === DataType.FLOAT) return g.op('Concat', [past, fresh], { axis: 2 }, { output: present });
+    const all = g.op('Concat', [past, g.op('Cast', [fresh], { to: cacheType })], { axis: 2 }, { output: present });
+    return g.op('Cast', [all], { to: DataType.FLOAT });
+  };
 
   let hidden = hidden0;
-  weights.layers.forEach((layer, i) => {
+  for (let i = 0; i < numLayers; i++) {
     const prefix = `model.layers.${i}`;
-    const normed = rmsNorm(g, hidden, layer.inputNorm, `${prefix}.input_layernorm`, eps);
-    const query = applyRope(toHeads(linear(g, normed, layer.q, `${prefix}.self_attn.q_proj`, dtype)));
-    const key = applyRope(toHeads(linear(g, normed, layer.k, `${prefix}.self_attn.k_proj`, dtype)));
-    const value = toHeads(linear(g, normed, layer.v, `${prefix}.self_attn.v_proj`, dtype));
-    const allKeys = g.op('Concat', [`past_key_values.${i}.key`, key], { axis: 2 }, { output: `present.${i}.key` });
-    const allValues = g.op('Concat', [`past_key_values.${i}.value`, value], { axis: 2 }, { output: `present.${i}.value` });
+    const project = (x: string, name: LayerLinear) => linear(g, x, weights.layerLinear(i, name), `${prefix}.${name}`, options);
+    const normed = rmsNorm(g, hidden, weights.layerNorm(i, 'input_layernorm'), `${prefix}.input_layernorm`, eps);
+    const query = applyRope(toHeads(project(normed, 'self_attn.q_proj')));
+    const key = applyRope(toHeads(project(normed, 'self_attn.k_proj')));
+    const value = toHeads(project(normed, 'self_attn.v_proj'));
+    const allKeys = appendToCache(`past_key_values.${i}.key`, key, `present.${i}.key`);
+    const allValues = appendToCache(`past_key_values.${i}.value`, value, `present.${i}.value`);
     const scores = g.op('Add', [
       g.op('Mul', [g.op('MatMul', [query, g.op('Transpose', [allKeys], { perm: [0, 1, 3, 2] })]), attentionScale]),
       additiveMask,
     ]);
     const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), allValues]);
     const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), hiddenShape]);
-    hidden = g.op('Add', [hidden, linear(g, merged, layer.o, `${prefix}.self_attn.o_proj`, dtype)]);
+    hidden = g.op('Add', [hidden, project(merged, 'self_attn.o_proj')]);
 
-    const normed2 = rmsNorm(g, hidden, layer.postAttentionNorm, `${prefix}.post_attention_layernorm`, eps);
-    const gate = linear(g, normed2, layer.gate, `${prefix}.mlp.gate_proj`, dtype);
-    const up = linear(g, normed2, layer.up, `${prefix}.mlp.up_proj`, dtype);
+    const normed2 = rmsNorm(g, hidden, weights.layerNorm(i, 'post_attention_layernorm'), `${prefix}.post_attention_layernorm`, eps);
+    const gate = project(normed2, 'mlp.gate_proj');
+    const up = project(normed2, 'mlp.up_proj');
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    hidden = g.op('Add', [hidden, linear(g, activated, layer.down, `${prefix}.mlp.down_proj`, dtype)]);
-  });
+    hidden = g.op('Add', [hidden, project(activated, 'mlp.down_proj')]);
+  }
 
-  const finalHidden = rmsNorm(g, hidden, weights.finalNorm, 'model.norm', eps);
-  const logits = linear(g, finalHidden, weights.lmHead, 'lm_head', dtype);
+  const finalHidden = rmsNorm(g, hidden, weights.finalNorm(), 'model.norm', eps);
+  const logits = linear(g, finalHidden, weights.lmHead(), 'lm_head', options);
   g.op('Identity', [logits], {}, { output: 'logits' });
 
   const kvDims = ['batch_size', numHeads, 'past_sequence_length', headDim];
@@ -271,25 +360,29 @@ export function buildModel(config: TinyLlamaConfig, weights: TinyLlamaWeights, d
   const outputs = [valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', config.vocabSize])];
   for (let i = 0; i < numLayers; i++) {
     for (const kind of ['key', 'value']) {
-      inputs.push(valueInfo(`past_key_values.${i}.${kind}`, DataType.FLOAT, kvDims));
-      outputs.push(valueInfo(`present.${i}.${kind}`, DataType.FLOAT, presentDims));
+      inputs.push(valueInfo(`past_key_values.${i}.${kind}`, cacheType, kvDims));
+      outputs.push(valueInfo(`present.${i}.${kind}`, cacheType, presentDims));
     }
   }
+  return onnx.GraphProto.create({ name: 'main_graph', node: g.nodes, input: inputs, output: outputs });
+}
 
-  const model = onnx.ModelProto.create({
+export function modelProto(graph: Graph) {
+  return onnx.ModelProto.create({
     irVersion: 8,
-    producerName: 'deepseek-coder-web tiny-model generator',
+    producerName: 'deepseek-coder-web llama-graph builder',
     opsetImport: [
       onnx.OperatorSetIdProto.create({ domain: '', version: 17 }),
       onnx.OperatorSetIdProto.create({ domain: 'com.microsoft', version: 1 }),
     ],
-    graph: onnx.GraphProto.create({
-      name: 'main_graph',
-      node: g.nodes,
-      initializer: g.initializers,
-      input: inputs,
-      output: outputs,
-    }),
+    graph,
   });
-  return onnx.ModelProto.encode(model).finish();
+}
+
+/** The whole model as one protobuf in memory: for small models. */
+export function buildModel(config: LlamaConfig, weights: WeightSource, options: BuildOptions): Uint8Array {
+  const initializers: Tensor[] = [];
+  const graph = buildGraph(config, weights, options, (tensor) => initializers.push(tensor));
+  graph.initializer = initializers;
+  return onnx.ModelProto.encode(modelProto(graph)).finish();
 }
