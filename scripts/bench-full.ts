@@ -8,7 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
-import { launchChromium, startServer } from './bench-full/browser.ts';
+import { freshContext, launchChromium, startServer } from './bench-full/browser.ts';
+import { FIDELITY_TOLERANCE, runFidelity } from './bench-full/fidelity-run.ts';
+import { fidelityFailures, type FidelityCase } from './bench-full/fidelity.ts';
 import type { EngineFigures } from './bench-full/figures.ts';
 import { parseOptions } from './bench-full/options.ts';
 import { ratioLines, ratios, table } from './bench-full/report.ts';
@@ -21,7 +23,7 @@ const browser = await launchChromium();
 let failed = false;
 try {
   const prompts = await buildPrompts(mirrorUrl, options);
-  const gguf = options.engines.includes('wllama') ? await findGguf(mirrorUrl, options) : '';
+  const gguf = options.engines.includes('wllama') ? await findGguf(mirrorUrl, options.model, options.gguf) : '';
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Chromium ${browser.version()}`;
   console.log(`bench:full ${options.model} (${options.dtype}${gguf ? `, GGUF ${gguf}` : ''}) on ${machine}`);
   console.log(`prompt ${options.promptTokens} tokens, decode ${options.decodeTokens}, history ${options.historyTokens}, ${options.threads} threads each, greedy, EOS ${prompts.bannedIds.join(', ')} banned`);
@@ -42,6 +44,30 @@ try {
   if (tjs?.output.tokens && wllama?.output.tokens) {
     const agreeing = tjs.output.tokens.findIndex((id, i) => wllama.output.tokens?.[i] !== id);
     console.log(`greedy tokens, transformers.js and wllama: ${agreeing === -1 ? 'all agree' : `agree for the first ${agreeing}`}`);
+  }
+  if (ours && tjs?.output.tokens) {
+    const same = prompts.tokenizer.decode(tjs.output.tokens, { skip_special_tokens: false }) === ours.output.text;
+    console.log(`greedy text, ours and transformers.js: ${same ? 'identical' : 'DIFFERENT'}`);
+  }
+
+  let fidelity: FidelityCase[] = [];
+  let fidelityFailed: string[] = [];
+  if (options.fidelity && gguf) {
+    const context = await freshContext(browser);
+    try {
+      fidelity = await runFidelity(context, { url: server.url, model: options.model, dtype: options.dtype, gguf, threads: options.threads, tokenizer: prompts.tokenizer });
+    } finally {
+      await context.close();
+    }
+    fidelityFailed = fidelity.flatMap((result) => fidelityFailures(result, FIDELITY_TOLERANCE));
+    console.log(`\nFidelity, ours (${options.dtype}) against llama.cpp (${gguf}): next-token logits relative to our top-1`);
+    for (const result of fidelity) {
+      console.log(
+        `  ${JSON.stringify(result.prompt).slice(0, 40).padEnd(40)} top-10 overlap ${result.overlap}/10, max error ${result.maxAbsoluteError.toFixed(3)} (tolerance ${result.absoluteTolerance.toFixed(3)}), relative ${result.maxRelativeError.toFixed(3)}, margin ${result.margin.toFixed(3)}, greedy ${result.greedyChecked ? (result.greedyAgrees ? 'agrees' : 'DIFFERS') : 'not checked'}`,
+      );
+    }
+    console.log(fidelityFailed.length === 0 ? '  fidelity: pass' : `  fidelity: FAIL\n    ${fidelityFailed.join('\n    ')}`);
+    failed ||= fidelityFailed.length > 0;
   }
 
   mkdirSync(dirname(options.out), { recursive: true });

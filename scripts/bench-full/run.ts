@@ -9,9 +9,11 @@ import type { EngineFigures } from './figures.ts';
 import type { BenchOptions, EngineName } from './options.ts';
 import { runOurs } from './ours.ts';
 import { runPageEngine } from './page-engines.ts';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { chatFollowUp, loadTokenizer, rawPrompt, type ChatFollowUp, type RawPrompt } from './prompts.ts';
 
 export interface BenchPrompts {
+  tokenizer: PreTrainedTokenizer;
   /** Runs once before the measured run, sharing nothing with it but BOS. */
   warmUp: RawPrompt;
   main: RawPrompt;
@@ -37,6 +39,7 @@ export async function buildPrompts(mirrorUrl: string, options: BenchOptions): Pr
   const banned = new Set<number>(Array.isArray(config.eos_token_id) ? config.eos_token_id : config.eos_token_id === undefined ? [] : [config.eos_token_id]);
   if (typeof tokenizer.eos_token_id === 'number') banned.add(tokenizer.eos_token_id);
   return {
+    tokenizer,
     warmUp: rawPrompt(tokenizer, 8, 9000),
     main: rawPrompt(tokenizer, options.promptTokens, 0),
     short: rawPrompt(tokenizer, options.webgpuPromptTokens, 5000),
@@ -51,12 +54,12 @@ interface TreeEntry {
 }
 
 /** The GGUF file wllama loads: the one asked for, or the first the repository lists (Q4_0 preferred). */
-export async function findGguf(mirrorUrl: string, options: BenchOptions): Promise<string> {
-  if (options.gguf) return options.gguf;
-  const tree = await fetchJson<TreeEntry[]>(`${mirrorUrl}api/models/${options.model}/tree/main?recursive=true`);
+export async function findGguf(mirrorUrl: string, model: string, requested: string | null = null): Promise<string> {
+  if (requested) return requested;
+  const tree = await fetchJson<TreeEntry[]>(`${mirrorUrl}api/models/${model}/tree/main?recursive=true`);
   const ggufs = tree.filter((entry) => entry.type === 'file' && entry.path.endsWith('.gguf')).map((entry) => entry.path);
   const chosen = ggufs.find((path) => /q4_0/i.test(path)) ?? ggufs[0];
-  if (!chosen) throw new Error(`${options.model} has no .gguf file in the mirror, so wllama cannot run: pass --gguf or --engines without wllama.`);
+  if (!chosen) throw new Error(`${model} has no .gguf file in the mirror, so wllama cannot run: pass --gguf or --engines without wllama.`);
   return chosen;
 }
 
