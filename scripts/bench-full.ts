@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
-import { freshContext, launchChromium, startServer } from './bench-full/browser.ts';
+import { confineToCores, freshContext, launchChromium, startServer } from './bench-full/browser.ts';
 import { FIDELITY_TOLERANCE, runFidelity } from './bench-full/fidelity-run.ts';
 import { fidelityFailures, type FidelityCase } from './bench-full/fidelity.ts';
 import type { EngineFigures } from './bench-full/figures.ts';
@@ -17,6 +17,7 @@ import { ratioLines, ratios, table } from './bench-full/report.ts';
 import { buildPrompts, findGguf, runEngine } from './bench-full/run.ts';
 
 const options = parseOptions(process.argv.slice(2));
+confineToCores(options.threads);
 const server = await startServer(options.port, options.skipBuild);
 const mirrorUrl = new URL('hf-mirror/', server.url).href;
 const browser = await launchChromium();

@@ -3,7 +3,9 @@
  * (cross-origin isolated, the mirror on the same origin), Debian's Chromium
  * with the flags of playwright.config.ts, and the renderers' peak memory.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { chromium, type Browser, type BrowserContext, type CDPSession } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 
@@ -35,6 +37,18 @@ export async function startServer(port: number, skipBuild: boolean): Promise<Ben
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('The preview server did not report its URL.');
   return { url, close: () => new Promise<void>((resolve) => server.httpServer.close(() => resolve())) };
+}
+
+/**
+ * Confines this process, and so the browser it launches, to the first
+ * `cores` CPUs, where the machine has more: the app sizes its WASM thread
+ * pool from `navigator.hardwareConcurrency` (which Chromium reads from the
+ * CPU affinity), and DevTools' override of it does not reach workers. Every
+ * engine then runs `cores` threads on the same `cores` CPUs.
+ */
+export function confineToCores(cores: number): void {
+  if (availableParallelism() <= cores) return;
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', `0-${cores - 1}`, String(process.pid)]);
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -19,11 +19,8 @@ interface StreamedRun {
   timings: NonNullable<Completion['timings']>;
 }
 
-async function openApp(context: BrowserContext, url: string, threads: number): Promise<Page> {
+async function openApp(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
-  // The app sizes its thread pool from hardwareConcurrency (up to 4): this makes it `threads` on any machine.
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: threads });
   await page.goto(url);
   await page.waitForFunction(() => window.deepseek !== undefined);
   return page;
@@ -116,13 +113,13 @@ function expectTokens(what: string, actual: number, expected: number): void {
 export async function runOurs(context: BrowserContext, url: string, options: BenchOptions, prompts: BenchPrompts): Promise<EngineFigures> {
   const { model, dtype } = options;
   const banned = prompts.bannedIds;
-  const cold = await openApp(context, url, options.threads);
+  const cold = await openApp(context, url);
   const coldLoad = await load(cold, model, 'wasm', dtype);
   await cold.close();
-  const page = await openApp(context, url, options.threads);
+  const page = await openApp(context, url);
   const warmLoad = await load(page, model, 'wasm', dtype);
   if (warmLoad.loaded.wasm_threads !== options.threads) {
-    throw new Error(`ours runs ${warmLoad.loaded.wasm_threads} WASM threads, not ${options.threads}.`);
+    throw new Error(`ours runs ${warmLoad.loaded.wasm_threads} WASM threads, not ${options.threads}: it takes navigator.hardwareConcurrency, up to 4.`);
   }
 
   await complete(page, model, prompts.warmUp.text, 2, banned);
