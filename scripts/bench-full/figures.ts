@@ -24,3 +24,8 @@ export interface EngineFigures {
 export function perSecond(tokens: number, ms: number): number {
   return ms > 0 ? (tokens * 1000) / ms : 0;
 }
+
+/** One measured step, printed as it lands: at full size an engine's run takes many minutes. */
+export function progress(engine: EngineName, step: string, ms: number): void {
+  console.log(`  ${engine}: ${step} ${ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`}`);
+}

@@ -5,7 +5,7 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import type { Completion, Device, Dtype, LoadedModel } from '../../src/protocol/types.ts';
-import { perSecond, type EngineFigures } from './figures.ts';
+import { perSecond, progress, type EngineFigures } from './figures.ts';
 import type { BenchOptions } from './options.ts';
 import type { BenchPrompts } from './run.ts';
 
@@ -115,9 +115,11 @@ export async function runOurs(context: BrowserContext, url: string, options: Ben
   const banned = prompts.bannedIds;
   const cold = await openApp(context, url);
   const coldLoad = await load(cold, model, 'wasm', dtype);
+  progress('ours', 'load cold', coldLoad.ms);
   await cold.close();
   const page = await openApp(context, url);
   const warmLoad = await load(page, model, 'wasm', dtype);
+  progress('ours', 'load warm', warmLoad.ms);
   if (warmLoad.loaded.wasm_threads !== options.threads) {
     throw new Error(`ours runs ${warmLoad.loaded.wasm_threads} WASM threads, not ${options.threads}: it takes navigator.hardwareConcurrency, up to 4.`);
   }
@@ -125,6 +127,7 @@ export async function runOurs(context: BrowserContext, url: string, options: Ben
   await complete(page, model, prompts.warmUp.text, 2, banned);
   const main = await complete(page, model, prompts.main.text, options.decodeTokens, banned);
   expectTokens('the main prompt', main.promptTokens, prompts.main.ids.length);
+  progress('ours', `${main.promptTokens} prompt tokens and ${main.completionTokens} decoded`, main.lastMs);
   if (main.completionTokens !== options.decodeTokens) throw new Error(`ours decoded ${main.completionTokens} tokens, not ${options.decodeTokens}.`);
 
   const { history, followUp } = prompts.chat;
@@ -133,6 +136,8 @@ export async function runOurs(context: BrowserContext, url: string, options: Ben
   expectTokens('the follow-up turn', withCache.promptTokens, prompts.chat.followUpIds.length);
   await complete(page, model, prompts.warmUp.text, 1, banned);
   const withoutCache = await chatFirstToken(page, model, followUp, banned);
+  progress('ours', 'follow-up with the KV cache', withCache.ms);
+  progress('ours', 'follow-up without', withoutCache.ms);
 
   let webgpu: EngineFigures['webgpu'] = null;
   if (options.webgpuTokens > 0) {

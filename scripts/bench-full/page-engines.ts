@@ -4,7 +4,7 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import type { EngineLoad, EngineLoadOptions, GenerateOptions, GenerateRun } from '../../e2e/pages/bench-types.ts';
-import { perSecond, type EngineFigures } from './figures.ts';
+import { perSecond, progress, type EngineFigures } from './figures.ts';
 import type { BenchOptions } from './options.ts';
 import type { BenchPrompts } from './run.ts';
 
@@ -77,22 +77,27 @@ export async function runPageEngine(
   const bannedIds = prompts.bannedIds;
   const cold = await openEnginePage(context, url, engine);
   const coldLoad = await loadEngine(cold, loadOptions);
+  progress(engine, 'load cold', coldLoad.loadMs);
   await cold.evaluate(() => window.benchEngine!.dispose());
   await cold.close();
   const page = await openEnginePage(context, url, engine);
   const warmLoad = await loadEngine(page, loadOptions);
+  progress(engine, 'load warm', warmLoad.loadMs);
   if (warmLoad.threads !== options.threads) throw new Error(`${engine} runs ${warmLoad.threads} threads, not ${options.threads}.`);
 
   if (engine === 'wllama') await expectSameTokenization(page, prompts);
 
   await generate(page, { ids: prompts.warmUp.ids, maxNewTokens: 2, bannedIds, reuseCache: false });
   const main = await generate(page, { ids: prompts.main.ids, maxNewTokens: options.decodeTokens, bannedIds, reuseCache: false });
+  progress(engine, `${main.promptTokens} prompt tokens and ${main.tokens.length} decoded`, main.totalMs);
   if (main.tokens.length !== options.decodeTokens) throw new Error(`${engine} decoded ${main.tokens.length} tokens, not ${options.decodeTokens}.`);
 
   const { historyIds, followUpIds } = prompts.chat;
   await generate(page, { ids: historyIds, maxNewTokens: 1, bannedIds, reuseCache: true });
   const withCache = await generate(page, { ids: followUpIds, maxNewTokens: 1, bannedIds, reuseCache: true });
   const withoutCache = await generate(page, { ids: followUpIds, maxNewTokens: 1, bannedIds, reuseCache: false });
+  progress(engine, 'follow-up with the KV cache', withCache.ttftMs);
+  progress(engine, 'follow-up without', withoutCache.ttftMs);
 
   let webgpu: EngineFigures['webgpu'] = null;
   if (engine === 'transformers.js' && options.webgpuTokens > 0) {
