@@ -12,11 +12,23 @@ import { confineToCores, freshContext, launchChromium, startServer } from './ben
 import { FIDELITY_TOLERANCE, runFidelity } from './bench-full/fidelity-run.ts';
 import { fidelityFailures, type FidelityCase } from './bench-full/fidelity.ts';
 import type { EngineFigures } from './bench-full/figures.ts';
-import { parseOptions } from './bench-full/options.ts';
+import { parseOptions, type EngineName } from './bench-full/options.ts';
 import { ratioLines, ratios, table } from './bench-full/report.ts';
 import { buildPrompts, findGguf, runEngine } from './bench-full/run.ts';
 
 const options = parseOptions(process.argv.slice(2));
+
+/** The GGUF file: wllama needs it; the fidelity check is skipped, with a note, where there is none. */
+async function ggufFile(mirrorUrl: string, engines: EngineName[]): Promise<string> {
+  if (!engines.includes('wllama') && !options.fidelity) return '';
+  try {
+    return await findGguf(mirrorUrl, options.model, options.gguf);
+  } catch (error) {
+    if (engines.includes('wllama')) throw error;
+    console.log(`fidelity check skipped: ${error instanceof Error ? error.message : String(error)}`);
+    return '';
+  }
+}
 confineToCores(options.threads);
 const server = await startServer(options.port, options.skipBuild);
 const mirrorUrl = new URL('hf-mirror/', server.url).href;
@@ -24,19 +36,22 @@ const browser = await launchChromium();
 let failed = false;
 try {
   const prompts = await buildPrompts(mirrorUrl, options);
-  const gguf = options.engines.includes('wllama') ? await findGguf(mirrorUrl, options.model, options.gguf) : '';
+  const engines = options.fidelityOnly ? [] : options.engines;
+  const gguf = await ggufFile(mirrorUrl, engines);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Chromium ${browser.version()}`;
   console.log(`bench:full ${options.model} (${options.dtype}${gguf ? `, GGUF ${gguf}` : ''}) on ${machine}`);
   console.log(`prompt ${options.promptTokens} tokens, decode ${options.decodeTokens}, history ${options.historyTokens}, ${options.threads} threads each, greedy, EOS ${prompts.bannedIds.join(', ')} banned`);
 
   const rows: EngineFigures[] = [];
-  for (const engine of options.engines) {
+  for (const engine of engines) {
     console.log(`… ${engine}`);
     rows.push(await runEngine(browser, server.url, engine, options, prompts, gguf));
   }
 
-  console.log(`\n${table(rows)}\n`);
-  console.log('Wall clock on the page; in brackets, what the engine reports itself. Follow-up: first token of a chat turn after the history, with the KV cache and from scratch.');
+  if (rows.length > 0) {
+    console.log(`\n${table(rows)}\n`);
+    console.log('Wall clock on the page; in brackets, what the engine reports itself. Follow-up: first token of a chat turn after the history, with the KV cache and from scratch.');
+  }
   const ours = rows.find((row) => row.engine === 'ours');
   const others = rows.filter((row) => row.engine !== 'ours');
   if (ours && others.length > 0) console.log(`\n${ratioLines(ours, others)}`);

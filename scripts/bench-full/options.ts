@@ -23,6 +23,8 @@ export interface BenchOptions {
   webgpuPromptTokens: number;
   engines: EngineName[];
   fidelity: boolean;
+  /** Run only the fidelity check: at full size on a small machine the speed figures take an hour. */
+  fidelityOnly: boolean;
   /** Port of the preview server; 0 picks a free one. */
   port: number;
   /** Where the JSON result goes. */
@@ -73,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     webgpuPromptTokens: count('webgpu-prompt-tokens', argv, 16, 2),
     engines: engines as EngineName[],
     fidelity: flag('fidelity', argv, true),
+    fidelityOnly: flag('fidelity-only', argv, false),
     port: count('port', argv, 0, 0),
     out: raw('out', argv) ?? '.test-output/bench-full.json',
     skipBuild: flag('skip-build', argv, false),
