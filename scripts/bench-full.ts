@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
-import { confineToCores, freshContext, launchChromium, startServer } from './bench-full/browser.ts';
+import { confineToCores, launchChromium, startServer } from './bench-full/browser.ts';
 import { FIDELITY_TOLERANCE, runFidelity } from './bench-full/fidelity-run.ts';
 import { fidelityFailures, type FidelityCase } from './bench-full/fidelity.ts';
 import type { EngineFigures } from './bench-full/figures.ts';
@@ -69,12 +69,7 @@ try {
   let fidelity: FidelityCase[] = [];
   let fidelityFailed: string[] = [];
   if (options.fidelity && gguf) {
-    const context = await freshContext(browser);
-    try {
-      fidelity = await runFidelity(context, { url: server.url, model: options.model, dtype: options.dtype, gguf, threads: options.threads, tokenizer: prompts.tokenizer });
-    } finally {
-      await context.close();
-    }
+    fidelity = await runFidelity(browser, { url: server.url, model: options.model, dtype: options.dtype, gguf, threads: options.threads, tokenizer: prompts.tokenizer });
     fidelityFailed = fidelity.flatMap((result) => fidelityFailures(result, FIDELITY_TOLERANCE));
     console.log(`\nFidelity, ours (${options.dtype}) against llama.cpp (${gguf}): next-token logits relative to our top-1`);
     for (const result of fidelity) {

@@ -4,7 +4,7 @@
  * (llama.cpp's logits for the same ids), both on the same weights. Used by
  * `npm run bench:full` and by e2e/fidelity.spec.ts.
  */
-import type { BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { Dtype } from '../../src/protocol/types.ts';
 import { THEIR_K, compareNextToken, type FidelityCase, type FidelityTolerance } from './fidelity.ts';
@@ -48,31 +48,40 @@ export interface FidelityOptions {
   tolerance?: FidelityTolerance;
 }
 
-export async function runFidelity(context: BrowserContext, options: FidelityOptions): Promise<FidelityCase[]> {
+/**
+ * Each engine in a profile of its own: a fresh profile's storage quota holds
+ * one full-size model, not both (ours in Cache Storage, wllama's in OPFS).
+ */
+export async function runFidelity(browser: Browser, options: FidelityOptions): Promise<FidelityCase[]> {
   const tolerance = options.tolerance ?? FIDELITY_TOLERANCE;
-  const ours = await context.newPage();
+  const oursContext = await browser.newContext();
+  const wllamaContext = await browser.newContext();
+  try {
+    return await compareEngines(oursContext, wllamaContext, options, tolerance);
+  } finally {
+    await oursContext.close();
+    await wllamaContext.close();
+  }
+}
+
+async function compareEngines(oursContext: BrowserContext, wllamaContext: BrowserContext, options: FidelityOptions, tolerance: FidelityTolerance): Promise<FidelityCase[]> {
+  const ours = await oursContext.newPage();
   await ours.goto(options.url);
   await ours.waitForFunction(() => window.deepseek !== undefined);
   await ours.evaluate(({ model, dtype }) => window.deepseek.load(model, { device: 'wasm', dtype }), { model: options.model, dtype: options.dtype });
-  const wllama = await openEnginePage(context, options.url, 'wllama');
+  const wllama = await openEnginePage(wllamaContext, options.url, 'wllama');
   await loadEngine(wllama, { model: options.model, variant: options.gguf, device: 'wasm', threads: options.threads, contextTokens: 256 });
   const results: FidelityCase[] = [];
-  try {
-    for (const prompt of FIDELITY_PROMPTS) {
-      // nextTokenLogits reads raw text with no BOS added: the BOS token's text puts it first, as a real prompt has it.
-      const bos = options.tokenizer.bos_token_id;
-      const text = (typeof bos === 'number' ? options.tokenizer.decode([bos]) : '') + prompt;
-      const ids = options.tokenizer.encode(text, { add_special_tokens: false });
-      const tokenized = await wllama.evaluate((text) => window.benchTokenize!(text), text);
-      if (tokenized.join() !== ids.join()) throw new Error(`llama.cpp tokenizes ${JSON.stringify(text)} as ${tokenized.join(' ')}, tokenizer.json as ${ids.join(' ')}.`);
-      const ourLogits = await ours.evaluate(async (text) => Array.from(await window.deepseek.internals.nextTokenLogits(text)), text);
-      const theirs = await wllama.evaluate(({ ids, k }) => window.benchTopLogprobs!(ids, k), { ids, k: THEIR_K });
-      results.push(compareNextToken(prompt, ourLogits, theirs, tolerance));
-    }
-  } finally {
-    await wllama.evaluate(() => window.benchEngine!.dispose());
-    await wllama.close();
-    await ours.close();
+  for (const prompt of FIDELITY_PROMPTS) {
+    // nextTokenLogits reads raw text with no BOS added: the BOS token's text puts it first, as a real prompt has it.
+    const bos = options.tokenizer.bos_token_id;
+    const text = (typeof bos === 'number' ? options.tokenizer.decode([bos]) : '') + prompt;
+    const ids = options.tokenizer.encode(text, { add_special_tokens: false });
+    const tokenized = await wllama.evaluate((text) => window.benchTokenize!(text), text);
+    if (tokenized.join() !== ids.join()) throw new Error(`llama.cpp tokenizes ${JSON.stringify(text)} as ${tokenized.join(' ')}, tokenizer.json as ${ids.join(' ')}.`);
+    const ourLogits = await ours.evaluate(async (text) => Array.from(await window.deepseek.internals.nextTokenLogits(text)), text);
+    const theirs = await wllama.evaluate(({ ids, k }) => window.benchTopLogprobs!(ids, k), { ids, k: THEIR_K });
+    results.push(compareNextToken(prompt, ourLogits, theirs, tolerance));
   }
   return results;
 }
