@@ -4,13 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
-import { serviceWorker } from './scripts/service-worker-plugin.ts';
-
-/** Cross-origin isolation: SharedArrayBuffer, hence multi-threaded WASM. The hub sends CORS headers, so it still loads. */
-const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
+import { headersFile, headersFor } from './scripts/security-headers.ts';
+import { runtimeChains } from './scripts/runtime-chains-plugin.ts';
+import { scriptBundle } from './scripts/script-bundle.ts';
+import { widgetHostOrigins } from './scripts/embed-framing.ts';
+import { offlineApp, SERVICE_WORKER_FILE } from './scripts/offline-app.ts';
 
 /** The ORT build transformers.js runs on WebGPU and WASM (its default when no JSPI). */
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
@@ -46,6 +44,36 @@ function onnxRuntimeFiles(): Plugin {
   };
 }
 
+/**
+ * Sends each response's headers (cross-origin isolation, framing) from
+ * headersFor in the dev and preview servers, and writes them as `_headers` into
+ * the build for hosts that read that file.
+ */
+function securityHeaders(widgetHostOrigins: readonly string[]): Plugin {
+  let base = '/';
+  const middleware = (request: IncomingMessage, response: ServerResponse, next: Next) => {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    const path = pathname.startsWith(base) ? `/${pathname.slice(base.length)}` : pathname;
+    for (const [name, value] of Object.entries(headersFor(path, widgetHostOrigins))) response.setHeader(name, value);
+    next();
+  };
+  return {
+    name: 'security-headers',
+    configResolved(config) {
+      base = config.base;
+    },
+    configureServer(server) {
+      server.middlewares.use(middleware);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(middleware);
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile(base, widgetHostOrigins) });
+    },
+  };
+}
+
 /** Serves the generated tiny models in hub layout; dev and preview only, never copied into a build. */
 function tinyModelMirror(): Plugin {
   const middleware = (request: IncomingMessage, response: ServerResponse, next: Next) => {
@@ -63,20 +91,56 @@ function tinyModelMirror(): Plugin {
   };
 }
 
+/**
+ * The host origins allowed to drive the embeddable widget (embed.html): a
+ * comma-separated list in DEEPSEEK_WIDGET_ORIGINS at build time, e.g.
+ * `DEEPSEEK_WIDGET_ORIGINS=https://blog.example,https://docs.example npm run build`.
+ * Empty means no other site may frame or drive it.
+ */
+const hostOrigins = widgetHostOrigins(process.env.DEEPSEEK_WIDGET_ORIGINS);
+
 export default defineConfig(({ command, mode }) => ({
-  plugins: [svelte(), onnxRuntimeFiles(), tinyModelMirror(), serviceWorker()],
+  plugins: [
+    securityHeaders(hostOrigins),
+    svelte(),
+    onnxRuntimeFiles(),
+    tinyModelMirror(),
+    // The service worker in the dev server; builds get it from offlineApp, with the precache list injected.
+    scriptBundle({
+      entry: 'workers/service-worker.ts',
+      fileName: SERVICE_WORKER_FILE,
+      format: 'iife',
+      emitInBuild: false,
+      define: { 'self.__WB_MANIFEST': '[]' },
+    }),
+    // The host SDK: one ES module other sites import, so any origin may fetch it.
+    scriptBundle({
+      entry: 'src/widget-sdk/index.ts',
+      fileName: 'deepseek-widget.js',
+      format: 'es',
+      emitInBuild: true,
+      headers: { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' },
+    }),
+    offlineApp({ largeFiles: ORT_FILES.map((name) => ({ url: `ort/${name}`, path: join(ortDist, name) })) }),
+    runtimeChains(),
+  ],
   define: {
     __DEV_MODELS__: JSON.stringify(command === 'serve' || mode === 'test'),
+    __WIDGET_HOST_ORIGINS__: JSON.stringify(hostOrigins),
   },
-  server: { headers: ISOLATION_HEADERS },
-  preview: { headers: ISOLATION_HEADERS },
-  worker: { format: 'es' },
+  // No CORS: Vite's default lets any localhost page read the servers' answers (/health, /v1/models among them).
+  server: { cors: false },
+  preview: { cors: false },
+  // The engine's worker bundle gets only these plugins, not the app's.
+  worker: { format: 'es', plugins: () => [runtimeChains()] },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
     // Test builds add the page that drives the HTTP API through the official openai SDK, and the
     // benchmark's pages for bare transformers.js and wllama (scripts/bench-full.ts).
-    rolldownOptions: { input: mode === 'test' ? ['index.html', ...TEST_PAGES] : ['index.html'] },
+    rolldownOptions: {
+      input: mode === 'test' ? ['index.html', 'embed.html', ...TEST_PAGES] : ['index.html', 'embed.html'],
+    },
   },
 }));

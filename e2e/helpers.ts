@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
 import type { Device, Dtype, LoadedModel } from '../src/protocol/index.ts';
 
 export const INSTRUCT = 'tiny-random/deepseek-coder-instruct';
@@ -68,4 +68,26 @@ export async function seriousViolations(page: Page, include?: string): Promise<s
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
+}
+
+export interface Download {
+  path: string;
+  range: string | null;
+}
+
+/**
+ * Files of one model the page fetches in hub layout, leaving out transformers.js's
+ * one-byte size probes. Other models' lookups (the library asks the hub about the
+ * whole catalog when it opens) may land at any time, so they are not counted.
+ */
+export function watchDownloads(context: BrowserContext, modelId: string): Download[] {
+  const downloads: Download[] = [];
+  const prefix = `/${modelId}/resolve/main/`;
+  context.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    const at = pathname.indexOf(prefix);
+    const range = request.headers()['range'] ?? null;
+    if (at >= 0 && range !== 'bytes=0-0') downloads.push({ path: pathname.slice(at + prefix.length), range });
+  });
+  return downloads;
 }

@@ -4,12 +4,35 @@ import { startEngine } from '../tests/engine/harness.ts';
 
 const MODEL_FILE = /\/hf-mirror\//;
 
-test('the page is cross-origin isolated, so WASM runs multi-threaded', async ({ page }) => {
+test('the page is cross-origin isolated, so WASM can run multi-threaded; by default it leaves the page a core', async ({ page }) => {
   await openApp(page);
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   const report = await page.evaluate(() => window.deepseek.device());
   expect(report.cross_origin_isolated).toBe(true);
-  expect(report.wasm_threads).toBeGreaterThan(1);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  expect(report.wasm_threads).toBe(Math.max(1, Math.min(4, cores - 1)));
+});
+
+test('a page\'s first load chooses the WASM threads; later loads may only repeat them', async ({ page }) => {
+  await openApp(page);
+  const loaded = await page.evaluate((model) => window.deepseek.load(model, { device: 'wasm', dtype: 'q4', wasm_threads: 2 }), INSTRUCT);
+  expect(loaded.wasm_threads).toBe(2);
+  const refused = await page.evaluate(async (model) => {
+    try {
+      await window.deepseek.load(model, { device: 'wasm', dtype: 'q4', wasm_threads: 1 });
+      return null;
+    } catch (error) {
+      return (error as { status: number; error: Record<string, unknown> }).error;
+    }
+  }, INSTRUCT);
+  expect(refused).toMatchObject({ param: 'wasm_threads', code: 'wasm_threads_fixed' });
+  // The same number is fine, and the engine still answers.
+  await page.evaluate((model) => window.deepseek.load(model, { device: 'wasm', dtype: 'q4', wasm_threads: 2 }), INSTRUCT);
+  const answer = await page.evaluate(
+    (model) => window.deepseek.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+    INSTRUCT,
+  );
+  expect(answer.usage.completion_tokens).toBeGreaterThan(0);
 });
 
 for (const [device, dtype] of [
@@ -161,7 +184,7 @@ test('every request stays on the app origin', async ({ page, baseURL }) => {
   expect([...origins]).toEqual([new URL(baseURL!).origin]);
 });
 
-test('load reports download progress in bytes and percent, ending ready at 100%', async ({ page }) => {
+test('load reports download progress in bytes and percent, then the session build, ending ready at 100%', async ({ page }) => {
   await openApp(page);
   const events = await page.evaluate(async (model) => {
     const seen: { stage: string; loaded: number; total: number; percent: number; file?: string }[] = [];
@@ -180,6 +203,9 @@ test('load reports download progress in bytes and percent, ending ready at 100%'
     expect(event.percent).toBeGreaterThanOrEqual(0);
     expect(event.percent).toBeLessThanOrEqual(100);
   }
+  // Once every byte is in, the runtime builds its session: said once, after the last download event.
+  const stages = events.map((event) => event.stage).filter((stage, i, all) => stage !== all[i - 1]);
+  expect(stages).toEqual(['download', 'prepare', 'ready']);
   const last = events.at(-1)!;
   expect(last.stage).toBe('ready');
   expect(last.percent).toBe(100);

@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import { createClient, type DeepSeekClient } from './api/client.ts';
 import { startHttpBridge } from './api/http-bridge.ts';
+import { updateState } from './pwa/update.svelte.ts';
 import { registerServiceWorker } from './service-worker-registration.ts';
 import App from './ui/App.svelte';
 import { connectClient } from './ui/state/client.ts';
@@ -20,7 +21,9 @@ declare global {
 const client = createClient();
 window.deepseek = client;
 connectClient(client);
-// The service worker serves an OpenAI-compatible HTTP API on this origin (/v1) by forwarding to this page's client.
-if (registerServiceWorker()) startHttpBridge(client);
+// The service worker serves an OpenAI-compatible HTTP API on this origin (/v1) by forwarding to this page's
+// client, and the precached app shell offline. The bridge listens before registering ends, so no call waits on it.
+if ('serviceWorker' in navigator) startHttpBridge(client);
+void registerServiceWorker().then((registration) => registration && updateState.watch(registration, client));
 
 mount(App, { target: document.getElementById('app')! });

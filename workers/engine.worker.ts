@@ -3,8 +3,10 @@
  * thread, so the page never freezes. Comlink carries the calls; errors cross as
  * plain OpenAI error objects because class identity does not survive postMessage.
  */
+import { env } from '@huggingface/transformers';
 import * as Comlink from 'comlink';
 import {
+  invalidRequest,
   toApiError,
   toWire,
   type ChatCompletion,
@@ -14,19 +16,26 @@ import {
 } from '../src/protocol/index.ts';
 import { browserHost, configureRuntime, networkFetch } from './engine/browser-host.ts';
 import { Engine } from './engine/engine.ts';
+import { runtimeGpuDevice } from './engine/gpu-device.ts';
+import { plainRuntimeError } from './engine/load-errors.ts';
 import { ModelStore } from './engine/model-store.ts';
+import { VerifiedCache } from './engine/verified-cache.ts';
 
 configureRuntime(import.meta.env.BASE_URL);
 const devModelHost = __DEV_MODELS__ ? new URL(`${import.meta.env.BASE_URL}hf-mirror/`, self.location.origin).href : null;
-const store = new ModelStore(devModelHost, networkFetch);
-const engine = new Engine(browserHost(devModelHost, store));
+// Model files go through the checked cache, in the same Cache Storage transformers.js would use.
+const verifiedCache = new VerifiedCache();
+env.useCustomCache = true;
+env.customCache = verifiedCache;
+const store = new ModelStore(devModelHost, networkFetch, verifiedCache);
+const engine = new Engine(browserHost(devModelHost, store, verifiedCache));
 const inFlight = new Map<string, AbortController>();
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw toWire(toApiError(error));
+    throw toWire(toApiError(plainRuntimeError(error)));
   }
 }
 
@@ -85,7 +94,18 @@ const api = {
     inFlight.get(requestId)?.abort();
   },
 
-  nextTokenLogits: (text: string) => guarded(() => engine.nextTokenLogits(text)),
+  nextTokenLogits: (text: unknown) => guarded(() => engine.nextTokenLogits(text)),
+
+  requestsReceived: async () => engine.requestsReceived,
+
+  /** Dev and test builds only: destroys ONNX Runtime's WebGPU device, as a driver reset would, to test device loss. */
+  destroyGpuDevice: () =>
+    guarded(async () => {
+      if (!__DEV_MODELS__) throw invalidRequest('destroyGpuDevice exists only in dev and test builds.', null, 'unsupported');
+      const device = engine.loaded?.device === 'webgpu' ? await runtimeGpuDevice() : null;
+      device?.destroy();
+      return device !== null;
+    }),
 };
 
 export type EngineApi = typeof api;

@@ -13,6 +13,7 @@ import {
   validateCompletionRequest,
   validateLoadOptions,
   validateModelField,
+  validateText,
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
@@ -61,6 +62,9 @@ async function call<T>(work: () => Promise<T>): Promise<T> {
 export class DeepSeekClient {
   private readonly engine: Comlink.Remote<EngineApi>;
   private loadedModel: LoadedModel | null = null;
+  /** Loads and requests under way, from every caller: the playground, `window.deepseek`, `/v1`, the widget. */
+  private running = 0;
+  private idleWaiters: Array<() => void> = [];
 
   readonly chat = {
     completions: {
@@ -107,6 +111,32 @@ export class DeepSeekClient {
     return this.loadedModel;
   }
 
+  /** Whether a load or a request is under way, so that an app update can wait for it. */
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
+  /** Resolves once nothing loads or generates. */
+  whenIdle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Counts one piece of work as running; the returned function, called once, ends it. */
+  private begin(): () => void {
+    this.running += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.running -= 1;
+      if (this.running > 0) return;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    };
+  }
+
   device(): Promise<DeviceReport> {
     return call(() => this.engine.detectDevice());
   }
@@ -122,9 +152,11 @@ export class DeepSeekClient {
     const requestId = crypto.randomUUID();
     const abort = () => void this.engine.abort(requestId);
     signal?.addEventListener('abort', abort, { once: true });
+    const end = this.begin();
     try {
       this.loadedModel = await call(() => this.engine.load(model, loadOptions, requestId, progress));
     } finally {
+      end();
       signal?.removeEventListener('abort', abort);
     }
     return this.loadedModel;
@@ -167,7 +199,11 @@ export class DeepSeekClient {
     const requestId = crypto.randomUUID();
     const abort = () => void this.engine.abort(requestId);
     signal?.addEventListener('abort', abort, { once: true });
-    const finished = () => signal?.removeEventListener('abort', abort);
+    const end = this.begin();
+    const finished = () => {
+      end();
+      signal?.removeEventListener('abort', abort);
+    };
 
     if (!stream) {
       try {
@@ -190,9 +226,18 @@ export class DeepSeekClient {
     return chunks;
   }
 
-  /** Diagnostics: next-token logits for raw text under the loaded model. Used by tests and benchmarks. */
+  /** Diagnostics, used by tests and benchmarks. */
   readonly internals = {
-    nextTokenLogits: (text: string): Promise<Float32Array> => call(() => this.engine.nextTokenLogits(text)),
+    /** Next-token logits for raw text under the loaded model. */
+    nextTokenLogits: async (text: string): Promise<Float32Array> => {
+      // The engine bounds its length before tokenizing; the type is checked before it crosses to the worker.
+      validateText(text, 'text');
+      return call(() => this.engine.nextTokenLogits(text));
+    },
+    /** API requests the engine has received since it started (chat, completions, model lists, logits), valid or not. */
+    requestsReceived: (): Promise<number> => call(() => this.engine.requestsReceived()),
+    /** Dev and test builds only: destroys the WebGPU device the model runs on, as a driver reset would. Resolves with whether there was one. */
+    destroyGpuDevice: (): Promise<boolean> => call(() => this.engine.destroyGpuDevice()),
   };
 }
 

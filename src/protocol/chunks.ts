@@ -180,10 +180,11 @@ export function completionUsageChunk(context: ChunkContext, usage: Usage): Compl
 function appendLogprobs(into: CompletionLogprobs | null, more: CompletionLogprobs | null): CompletionLogprobs | null {
   if (!more) return into;
   if (!into) return { tokens: [...more.tokens], token_logprobs: [...more.token_logprobs], top_logprobs: [...more.top_logprobs], text_offset: [...more.text_offset] };
-  into.tokens.push(...more.tokens);
-  into.token_logprobs.push(...more.token_logprobs);
-  into.top_logprobs.push(...more.top_logprobs);
-  into.text_offset.push(...more.text_offset);
+  // Appended one by one: spreading a long echoed prompt's arrays as arguments would overflow the stack.
+  for (const token of more.tokens) into.tokens.push(token);
+  for (const logprob of more.token_logprobs) into.token_logprobs.push(logprob);
+  for (const top of more.top_logprobs) into.top_logprobs.push(top);
+  for (const offset of more.text_offset) into.text_offset.push(offset);
   return into;
 }
 

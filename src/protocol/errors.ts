@@ -21,19 +21,46 @@ export class ApiError extends Error {
   }
 }
 
+/** Longest piece of a caller's value an error message repeats: a 100,000-character id is echoed as its start. */
+const ECHO_LIMIT = 64;
+
+/** `text` as an error message may repeat it: whole when short, else its start and an ellipsis. */
+export function clip(text: string, limit = ECHO_LIMIT): string {
+  if (text.length <= limit) return text;
+  // Never end on half a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[limit - 1]) ? limit - 1 : limit;
+  return `${text.slice(0, end)}…`;
+}
+
 export function invalidRequest(message: string, param: string | null, code: string | null = 'invalid_value'): ApiError {
   return new ApiError({ message, type: 'invalid_request_error', param, code }, 400);
 }
 
 export function modelNotFound(model: string, detail: string): ApiError {
   return new ApiError(
-    { message: `The model '${model}' ${detail}`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' },
+    { message: `The model '${clip(model)}' ${detail}`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' },
     404,
   );
 }
 
 export function cancelled(): ApiError {
   return new ApiError({ message: 'The request was aborted.', type: 'cancelled', param: null, code: 'aborted' }, 499);
+}
+
+/**
+ * The HTTP API refuses a request that did not come from the app's own pages:
+ * another site, a navigation (a link, a form, window.open), or an unknown origin.
+ */
+export function forbidden(message: string, code: string): ApiError {
+  return new ApiError({ message, type: 'invalid_request_error', param: null, code }, 403);
+}
+
+export function unsupportedMediaType(message: string): ApiError {
+  return new ApiError({ message, type: 'invalid_request_error', param: null, code: 'unsupported_media_type' }, 415);
+}
+
+export function payloadTooLarge(message: string): ApiError {
+  return new ApiError({ message, type: 'invalid_request_error', param: null, code: 'request_too_large' }, 413);
 }
 
 export function serverError(message: string, code: string | null = null): ApiError {

@@ -5,3 +5,6 @@ export * from './chunks.ts';
 export * from './memory.ts';
 export * from './storage.ts';
 export * from './runtime.ts';
+export * from './bounds.ts';
+export * from './http-guard.ts';
+export * from './widget.ts';

@@ -37,9 +37,31 @@ export function kvBytesPerToken(architecture: Pick<ModelArchitecture, 'layers' |
   return 2 * architecture.layers * architecture.kv_heads * architecture.head_dim * bytesPerElement;
 }
 
-/** The context the engine allows: the KV budget's worth of tokens, or the model's maximum if smaller. */
-export function contextLength(bytesPerToken: number, maxPositionEmbeddings: number): number {
-  return Math.min(maxPositionEmbeddings, Math.floor(KV_CACHE_BUDGET_BYTES / bytesPerToken));
+/**
+ * What a forward pass needs in the WASM heap beside the weights and the
+ * cache: a 256-token prefill chunk's activations, attention scores and logits.
+ */
+export const WASM_WORKING_BYTES = 512 * 1024 ** 2;
+
+/** Where the model runs, for the limits that depend on it. */
+export interface Placement {
+  device: Device;
+  weightsBytes: number;
+}
+
+/**
+ * The context the engine allows: the KV budget's worth of tokens, or the
+ * model's maximum if smaller. On WASM, also what fits the 4 GiB heap beside
+ * the weights: during a pass the heap holds the cache twice, the past keys
+ * and values copied in and the present ones coming out.
+ */
+export function contextLength(bytesPerToken: number, maxPositionEmbeddings: number, placement?: Placement): number {
+  let tokens = Math.min(maxPositionEmbeddings, Math.floor(KV_CACHE_BUDGET_BYTES / bytesPerToken));
+  if (placement?.device === 'wasm') {
+    const heapLeft = WASM_MEMORY_LIMIT_BYTES - placement.weightsBytes - WASM_WORKING_BYTES;
+    tokens = Math.min(tokens, Math.max(0, Math.floor(heapLeft / (2 * bytesPerToken))));
+  }
+  return tokens;
 }
 
 export interface LoadEstimate {
@@ -52,9 +74,9 @@ export interface LoadEstimate {
   total_bytes: number;
 }
 
-export function estimateLoad(architecture: ModelArchitecture, dtype: Dtype, weightsBytes: number): LoadEstimate {
+export function estimateLoad(architecture: ModelArchitecture, dtype: Dtype, weightsBytes: number, device?: Device): LoadEstimate {
   const perToken = kvBytesPerToken(architecture, kvBytesPerElement(dtype));
-  const tokens = contextLength(perToken, architecture.max_position_embeddings);
+  const tokens = contextLength(perToken, architecture.max_position_embeddings, device && { device, weightsBytes });
   const kvCache = perToken * tokens;
   return {
     weights_bytes: weightsBytes,

@@ -285,7 +285,15 @@ export type Dtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8';
 export interface LoadOptions {
   device?: Device;
   dtype?: Dtype;
+  /**
+   * WebAssembly threads (1 to MAX_WASM_THREADS). ONNX Runtime fixes its
+   * thread pool when it starts, at a page's first load: a later load may only
+   * repeat the number.
+   */
+  wasm_threads?: number;
 }
+
+export const MAX_WASM_THREADS = 16;
 
 export interface LoadedModel {
   id: string;
@@ -301,13 +309,19 @@ export interface LoadedModel {
 }
 
 export interface LoadProgress {
-  /** 'download' while files arrive (from the network or the browser cache), 'ready' once the model can run. */
-  stage: 'download' | 'ready';
+  /**
+   * 'download' while files arrive (from the network or the browser cache);
+   * 'prepare' once they all have, while the runtime builds its session from
+   * them (seconds for a 1 GB model); 'ready' once the model can run.
+   */
+  stage: 'download' | 'prepare' | 'ready';
   loaded_bytes: number;
   total_bytes: number;
   /** 0..100 over all files whose size is known. */
   percent: number;
   file?: string;
+  /** Said once, when the load repairs the browser cache: which cached files were damaged and are fetched again. */
+  notice?: string;
 }
 
 /** The WebGPU adapter as GPUAdapterInfo and GPUSupportedLimits describe it. */
@@ -336,4 +350,9 @@ export interface ApiErrorBody {
   type: 'invalid_request_error' | 'server_error' | 'not_found_error' | 'cancelled';
   param: string | null;
   code: string | null;
+  /**
+   * Not in OpenAI's shape: the runtime's own words ("ERROR_CODE: 7, …") when the
+   * message is a plain sentence about them, for a "details" disclosure.
+   */
+  details?: string;
 }

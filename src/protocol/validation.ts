@@ -1,4 +1,5 @@
-import { invalidRequest, modelNotFound } from './errors.ts';
+import { checkBodyBounds, checkSchemaBounds } from './bounds.ts';
+import { clip, invalidRequest, modelNotFound } from './errors.ts';
 import type {
   ChatMessage,
   FunctionTool,
@@ -11,6 +12,7 @@ import type {
   ValidChatRequest,
   ValidCompletionRequest,
 } from './types.ts';
+import { MAX_WASM_THREADS } from './types.ts';
 
 const ROLES: readonly Role[] = ['system', 'user', 'assistant', 'tool'];
 export const MAX_STOP_SEQUENCES = 4;
@@ -18,6 +20,8 @@ export const MAX_SEED = 2 ** 32 - 1;
 const MAX_CHOICES = 8;
 const MAX_TOP_LOGPROBS = 20;
 const MAX_TOOLS = 128;
+/** Past this, every seen token is as good as banned; the cap keeps penalised logits finite. */
+export const MAX_REPETITION_PENALTY = 100;
 /** OpenAI's rule for function and schema names. */
 const NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -57,10 +61,26 @@ const COMPLETION_PARAMETERS = new Set([...SHARED_PARAMETERS, 'prompt', 'suffix',
 
 type Body = Record<string, unknown>;
 
+/** A caller's value as an error message repeats it: its kind, and a short start of any text. */
 function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (it is missing)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${String(value)}`;
+  switch (typeof value) {
+    case 'string':
+      return `the string ${JSON.stringify(clip(value))}`;
+    case 'object':
+      return 'an object';
+    case 'function':
+      return 'a function';
+    default:
+      return `${typeof value} ${clip(String(value))}`;
+  }
+}
+
+/** A bound as a message states it: the real number, never a stand-in such as ∞. */
+function formatBound(bound: number): string {
+  return bound === Number.MAX_SAFE_INTEGER ? `${bound} (2^53 - 1)` : String(bound);
 }
 
 interface NumberRule {
@@ -76,14 +96,13 @@ function checkNumber(value: unknown, param: string, rule: NumberRule): number {
     throw invalidRequest(`'${param}' must be a finite number, got ${describe(value)}.`, param, 'invalid_type');
   }
   if (rule.integer && !Number.isInteger(value)) {
-    throw invalidRequest(`'${param}' must be an integer, got ${value}.`, param, 'invalid_type');
+    throw invalidRequest(`'${param}' must be an integer, got ${clip(String(value))}.`, param, 'invalid_type');
   }
   const minInclusive = rule.minInclusive ?? true;
   const belowMin = minInclusive ? value < rule.min : value <= rule.min;
   if (belowMin || value > rule.max) {
     const lower = minInclusive ? `[${rule.min}` : `(${rule.min}`;
-    const upper = rule.max === Number.MAX_SAFE_INTEGER ? '∞)' : `${rule.max}]`;
-    throw invalidRequest(`'${param}' must be in ${lower}, ${upper}, got ${value}.`, param);
+    throw invalidRequest(`'${param}' must be in ${lower}, ${formatBound(rule.max)}], got ${clip(String(value))}.`, param);
   }
   return value;
 }
@@ -120,6 +139,11 @@ function requireObject(value: unknown, param: string | null): Body {
   return value as Body;
 }
 
+/** A plain string parameter, such as the text of `internals.nextTokenLogits`. */
+export function validateText(value: unknown, param: string): string {
+  return requireString(value, param);
+}
+
 function requireString(value: unknown, param: string): string {
   if (typeof value !== 'string') {
     throw invalidRequest(`'${param}' must be a string, got ${describe(value)}.`, param, 'invalid_type');
@@ -131,7 +155,7 @@ function requireString(value: unknown, param: string): string {
 function rejectUnknown(body: Body, known: ReadonlySet<string>, prefix = ''): void {
   for (const key of Object.keys(body)) {
     if (!known.has(key)) {
-      const param = `${prefix}${key}`;
+      const param = clip(`${prefix}${key}`);
       throw invalidRequest(`Unrecognized request argument supplied: ${param}`, param, 'unknown_parameter');
     }
   }
@@ -236,7 +260,7 @@ function validateMessages(value: unknown): ChatMessage[] {
   messages.forEach((message, index) => {
     if (message.role === 'tool' && !earlierCallIds.has(message.tool_call_id ?? '')) {
       throw invalidRequest(
-        `'messages[${index}].tool_call_id' is '${message.tool_call_id}', which no earlier assistant message's tool_calls has.`,
+        `'messages[${index}].tool_call_id' is '${clip(message.tool_call_id ?? '')}', which no earlier assistant message's tool_calls has.`,
         `messages[${index}].tool_call_id`,
       );
     }
@@ -268,7 +292,7 @@ function validateLogitBias(value: unknown): Map<number, number> {
   for (const [key, amount] of Object.entries(entries)) {
     const param = `logit_bias.${key}`;
     if (!/^(0|[1-9]\d{0,9})$/.test(key) || Number(key) > 2 ** 31 - 1) {
-      throw invalidRequest(`'logit_bias' keys must be token ids (non-negative integers), got ${JSON.stringify(key)}.`, 'logit_bias');
+      throw invalidRequest(`'logit_bias' keys must be token ids (non-negative integers), got ${JSON.stringify(clip(key))}.`, 'logit_bias');
     }
     bias.set(Number(key), checkNumber(amount, param, { min: -100, max: 100 }));
   }
@@ -318,7 +342,7 @@ function validateParams(body: Body, topLogprobs: number | null, maxTokensMinimum
     frequencyPenalty: optionalNumber(body, 'frequency_penalty', { min: -2, max: 2 }) ?? defaults.frequencyPenalty,
     presencePenalty: optionalNumber(body, 'presence_penalty', { min: -2, max: 2 }) ?? defaults.presencePenalty,
     repetitionPenalty:
-      optionalNumber(body, 'repetition_penalty', { min: 0, max: Number.MAX_SAFE_INTEGER, minInclusive: false }) ??
+      optionalNumber(body, 'repetition_penalty', { min: 0, max: MAX_REPETITION_PENALTY, minInclusive: false }) ??
       defaults.repetitionPenalty,
     logitBias: validateLogitBias(body.logit_bias),
     stop: validateStop(body.stop),
@@ -348,7 +372,10 @@ function validateStreaming(body: Body): StreamSettings {
 
 function validateSchema(value: unknown, param: string): JsonSchema {
   if (typeof value === 'boolean') return value ? {} : { not: {} };
-  return requireObject(value, param);
+  const schema = requireObject(value, param);
+  // The grammar builder recurses into the schema: bound it first.
+  checkSchemaBounds(schema, param);
+  return schema;
 }
 
 function validateResponseFormat(value: unknown): OutputConstraint {
@@ -430,7 +457,7 @@ function validateToolChoice(value: unknown, tools: FunctionTool[]): 'none' | 'au
   rejectUnknown(fn, new Set(['name']), 'tool_choice.function.');
   const name = requireString(fn.name, 'tool_choice.function.name');
   if (!tools.some((tool) => tool.function.name === name)) {
-    throw invalidRequest(`'tool_choice' names '${name}', which is not in 'tools'.`, 'tool_choice.function.name');
+    throw invalidRequest(`'tool_choice' names '${clip(name)}', which is not in 'tools'.`, 'tool_choice.function.name');
   }
   return { name };
 }
@@ -476,6 +503,7 @@ function validateChoiceCount(body: Body): number {
  */
 export function validateChatRequest(input: unknown, loadedModel: string | null): ValidChatRequest {
   const body = requireObject(input, null);
+  checkBodyBounds(body);
   rejectUnknown(body, CHAT_PARAMETERS);
   const model = validateModelField(body.model);
   const messages = validateMessages(body.messages);
@@ -505,6 +533,7 @@ function validatePrompt(value: unknown): string {
 /** Checks a completions request: raw text, or fill-in-the-middle when `suffix` is set. */
 export function validateCompletionRequest(input: unknown, loadedModel: string | null): ValidCompletionRequest {
   const body = requireObject(input, null);
+  checkBodyBounds(body);
   rejectUnknown(body, COMPLETION_PARAMETERS);
   const model = validateModelField(body.model);
   const prompt = validatePrompt(body.prompt);
@@ -540,6 +569,13 @@ export function validateLoadOptions(input: unknown): LoadOptions {
       throw invalidRequest(`'dtype' must be one of ${[...DTYPES].join(', ')}, got ${describe(body.dtype)}.`, 'dtype');
     }
     options.dtype = body.dtype as LoadOptions['dtype'];
+  }
+  if (body.wasm_threads !== undefined && body.wasm_threads !== null) {
+    const threads = body.wasm_threads;
+    if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
+      throw invalidRequest(`'wasm_threads' must be an integer from 1 to ${MAX_WASM_THREADS}, got ${describe(threads)}.`, 'wasm_threads');
+    }
+    options.wasm_threads = threads;
   }
   return options;
 }

@@ -48,7 +48,7 @@ export function planLoad(inputs: PlanInputs): LoadPlan {
   const download = sizes?.dtypes?.find((candidate) => candidate.dtype === dtype) ?? null;
   const cachedPaths = new Set(cached?.files.map((file) => file.path));
   const remaining = download ? download.files.filter((file) => !cachedPaths.has(file.path)).reduce((sum, file) => sum + file.bytes, 0) : null;
-  const estimate = download && sizes?.architecture ? estimateLoad(sizes.architecture, dtype, download.weights_bytes) : null;
+  const estimate = download && sizes?.architecture ? estimateLoad(sizes.architecture, dtype, download.weights_bytes, device) : null;
   const limits: DeviceLimits = {
     device,
     device_memory_gib: inputs.deviceMemoryGib,

@@ -314,3 +314,11 @@ describe('json_schema', () => {
     }
   });
 });
+
+describe('schemaGrammar on long lists', () => {
+  it('turns an enum of 150,000 values into a grammar without spreading them onto the stack', () => {
+    const values = Array.from({ length: 150_000 }, (_, index) => `v${index}`);
+    const ebnf = schemaGrammar({ enum: values }, 'schema').toEbnf();
+    expect(ebnf).toContain('"\\"v149999\\""');
+  });
+});

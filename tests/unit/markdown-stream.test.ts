@@ -6,7 +6,7 @@ import { MarkdownStream, type Block } from '../../src/ui/markdown/stream.ts';
 function joined(blocks: readonly Block[]): string {
   return blocks
     .map((block) =>
-      block.kind === 'html' ? block.html : codeBlockHtml(block.label, block.grammar, block.segments.map((segment) => segment.html).join('')),
+      block.kind === 'html' ? block.html : codeBlockHtml(block.label, block.grammar, block.segments.map((segment) => segment.html).join(''), block.hiddenChars),
     )
     .join('');
 }

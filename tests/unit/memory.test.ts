@@ -64,6 +64,17 @@ describe('context length', () => {
     expect(contextLength(393_216, 16384)).toBe(2730);
   });
 
+  it('on WASM, also leaves the 4 GiB heap room for the weights, working memory and the cache twice over', () => {
+    // q4's 1.07 GB and q8's 1.35 GB leave room for the whole 1 GiB budget.
+    expect(contextLength(393_216, 16384, { device: 'wasm', weightsBytes: 1.07e9 })).toBe(2730);
+    expect(contextLength(393_216, 16384, { device: 'wasm', weightsBytes: 1.35e9 })).toBe(2730);
+    // 2.5 GB of weights leave (4 GiB − 2.5 GB − 512 MiB) / (2 × 384 KiB) tokens.
+    expect(contextLength(393_216, 16384, { device: 'wasm', weightsBytes: 2.5e9 })).toBe(Math.floor((4 * GIB - 2.5e9 - 512 * MIB) / (2 * 393_216)));
+    // Weights alone past the heap leave no context at all, and WebGPU is not bound by it.
+    expect(contextLength(393_216, 16384, { device: 'wasm', weightsBytes: 5.39e9 })).toBe(0);
+    expect(contextLength(393_216, 16384, { device: 'webgpu', weightsBytes: 5.39e9 })).toBe(2730);
+  });
+
   it("is the model's maximum when the budget allows more", () => {
     // The tiny test model: 2 layers × 4 heads × 16 dims × 2 × 4 bytes = 1024 B a token.
     expect(contextLength(1024, 16384)).toBe(16384);

@@ -1,6 +1,8 @@
 import { defaultGenerationParams } from '../../src/protocol/validation.ts';
 import { describe, expect, it } from 'vitest';
+import { MAX_REPETITION_PENALTY } from '../../src/protocol/validation.ts';
 import {
+  FLOAT32_MAX,
   applyChain,
   frequencyPresencePenalty,
   logitBias,
@@ -88,6 +90,14 @@ describe('repetitionPenalty', () => {
   it('is a no-op with penalty 1 or an empty history', () => {
     expect(Array.from(repetitionPenalty(1)(f32([2, -2]), [0, 1]))).toEqual([2, -2]);
     expect(Array.from(repetitionPenalty(2)(f32([2, -2]), []))).toEqual([2, -2]);
+  });
+  it('keeps every logit finite at the extremes the validator accepts, and masked tokens masked', () => {
+    const logits = f32([2, -2, 0, -Infinity, 5]);
+    const tiny = repetitionPenalty(1e-300)(logits, [0, 1, 2, 3]);
+    // 2 / 1e-300 overflows: it stops at the largest float32, which then wins as HF's formula means it to.
+    expect(Array.from(tiny)).toEqual([FLOAT32_MAX, -0, 0, -Infinity, 5]);
+    const capped = repetitionPenalty(MAX_REPETITION_PENALTY)(f32([3.4e38, -3.4e38, 1]), [0, 1, 2]);
+    expect(Array.from(capped).every(Number.isFinite)).toBe(true);
   });
 });
 
@@ -182,6 +192,21 @@ describe('temperature', () => {
 
   it('returns a Float32Array', () => {
     expect(temperature(2)(f32(BASE), [])).toBeInstanceOf(Float32Array);
+  });
+  it('never overflows to NaN where dividing would: the top tokens stay at 0, the rest fall towards -Infinity', () => {
+    const logits = f32([1.5, 4, -3, -Infinity, 4, 3.999]);
+    for (const value of [1e-38, 1e-300, 5e-324]) {
+      const out = temperature(value)(logits, []);
+      expect(Array.from(out).some(Number.isNaN), String(value)).toBe(false);
+      expect([out[1], out[4]], String(value)).toEqual([0, 0]);
+      for (const index of [0, 2, 3, 5]) expect(out[index], String(value)).toBeLessThan(-1e34);
+      // Softmax is then the limit of temperature → 0: the tied top tokens share it.
+      expect(Array.from(softmax(out))).toEqual([0, 0.5, 0, 0, 0.5, 0]);
+    }
+  });
+
+  it('divides as usual while the quotients fit float32', () => {
+    expect(Array.from(temperature(1e-37)(f32([1, 2]), []))).toEqual([Math.fround(1e37), Math.fround(2e37)]);
   });
 });
 

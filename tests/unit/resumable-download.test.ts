@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHubFileUrl, parseSegmentKey, segmentKey } from '../../workers/engine/resumable-download.ts';
+import { isHubFileUrl, parseSegmentKey, resumableFetch, segmentKey, type Fetch } from '../../workers/engine/resumable-download.ts';
 
 const FILE = 'https://huggingface.co/onnx-community/deepseek-coder-1.3b-instruct-ONNX/resolve/main/onnx/model_q4f16.onnx';
 
@@ -24,5 +24,38 @@ describe('hub file URLs', () => {
   it('are not API calls or the runtime files', () => {
     expect(isHubFileUrl('https://huggingface.co/api/models/onnx-community/deepseek-coder-1.3b-instruct-ONNX/tree/main')).toBe(false);
     expect(isHubFileUrl('http://127.0.0.1:5173/ort/ort-wasm-simd-threaded.asyncify.wasm')).toBe(false);
+  });
+});
+
+describe('a request for a whole file', () => {
+  /** A network that answers every request with `response`, recording what was asked. */
+  function network(response: () => Response): { fetch: Fetch; requests: RequestInit[] } {
+    const requests: RequestInit[] = [];
+    return { requests, fetch: async (_input, init) => (requests.push(init ?? {}), response()) };
+  }
+
+  it('bypasses the HTTP cache, so the browser never turns it into a range request of its own', async () => {
+    const { fetch, requests } = network(() => new Response('{}', { status: 200 }));
+    await resumableFetch(fetch)(FILE);
+    expect(requests[0].cache).toBe('no-store');
+  });
+
+  it('takes a 206 that holds the whole file as the file', async () => {
+    const { fetch } = network(() => new Response('abcdef', { status: 206, headers: { 'content-range': 'bytes 0-5/6' } }));
+    const response = await resumableFetch(fetch)(FILE);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('abcdef');
+  });
+
+  it('never hands on part of a file as the whole: a partial 206 is a server failure', async () => {
+    const { fetch } = network(() => new Response('def', { status: 206, headers: { 'content-range': 'bytes 3-5/6' } }));
+    await expect(resumableFetch(fetch)(FILE)).rejects.toMatchObject({ name: 'DownloadServerError', status: 206 });
+  });
+
+  it('leaves requests that ask for a range alone', async () => {
+    const { fetch, requests } = network(() => new Response('a', { status: 206, headers: { 'content-range': 'bytes 0-0/6' } }));
+    const response = await resumableFetch(fetch)(FILE, { headers: { range: 'bytes=0-0' } });
+    expect(response.status).toBe(206);
+    expect(requests[0].cache).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { defaultGenerationParams } from '../../src/protocol/validation.ts';
+import { MAX_REPETITION_PENALTY, defaultGenerationParams } from '../../src/protocol/validation.ts';
 import { describe, expect, it } from 'vitest';
 import { argmax, createSampler, sampleFrom } from '../../workers/engine/sampling/sampler.ts';
 import { createRandom, normal, type RandomSource } from '../../workers/engine/sampling/random.ts';
@@ -182,6 +182,43 @@ describe('createSampler', () => {
       expect(Math.abs(freq[0] - 0.625)).toBeLessThan(0.02);
       expect(Math.abs(freq[1] - 0.375)).toBeLessThan(0.02);
     });
+  });
+
+  it('at the smallest temperatures and penalties the validator accepts, stays finite and inside the vocabulary', () => {
+    // Padding rows past the vocabulary hold the largest logits, as an untrained lm_head's may.
+    const logits = f32([0.5, 2.25, -1, 2.25, 1.75, 40, 40]);
+    const limit = 5;
+    const extremes: Partial<GenerationParams>[] = [
+      { temperature: 1e-38 },
+      { temperature: 1e-300 },
+      { temperature: 5e-324 },
+      { temperature: 1e-38, topP: 0.5, topK: 3, minP: 0.9 },
+      { repetitionPenalty: 1e-300 },
+      { repetitionPenalty: 1e-300, temperature: 1e-38 },
+      { repetitionPenalty: MAX_REPETITION_PENALTY, temperature: 2, frequencyPenalty: -2, presencePenalty: -2 },
+    ];
+    extremes.forEach((setting, index) => {
+      const sampler = createSampler(params(setting), limit, createRandom(index));
+      for (let draw = 0; draw < 200; draw++) {
+        const history = [4, 0];
+        const shaped = sampler.shape(logits, history);
+        expect(Array.from(shaped).some(Number.isNaN), JSON.stringify(setting)).toBe(false);
+        const token = sampler.choose(shaped, history);
+        expect(token, JSON.stringify(setting)).toBeLessThan(limit);
+        if (setting.repetitionPenalty === undefined) expect([1, 3], JSON.stringify(setting)).toContain(token);
+      }
+    });
+  });
+
+  it('a temperature too small to divide by is greedy: no draw, the lowest of tied ids', () => {
+    const sampler = createSampler(params({ temperature: 5e-324 }), 4, noRandom);
+    expect(sampler.next(f32([1, 3, 3, 2]), [])).toBe(1);
+  });
+
+  it('never picks an id past the vocabulary even from NaN logits', () => {
+    const sampler = createSampler(params(), 3, createRandom(4));
+    for (let draw = 0; draw < 50; draw++) expect(sampler.next(f32([NaN, 1, NaN, 5, 5]), [])).toBe(1);
+    expect(argmax(f32([NaN, 2, NaN]))).toBe(1);
   });
 
   it('repetition penalty lowers the frequency of seen tokens', () => {

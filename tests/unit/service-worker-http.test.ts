@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, invalidRequest } from '../../src/protocol/index.ts';
-import { SSE_DONE, errorResponse, jsonResponse, parseJsonBody, requestedModel, sseEvent } from '../../workers/service-worker/http.ts';
+import { ApiError, MAX_BODY_BYTES, invalidRequest, requestRefusal, type RequestFacts } from '../../src/protocol/index.ts';
+import type { EngineHosts } from '../../workers/service-worker/engine-hosts.ts';
+import { HttpApi } from '../../workers/service-worker/http-api.ts';
+import { SSE_DONE, errorResponse, jsonResponse, parseJsonBody, readBody, requestedModel, sseEvent } from '../../workers/service-worker/http.ts';
 import { pathInScope, route, type Route } from '../../workers/service-worker/routes.ts';
 
 function errorOf(routed: Route | null): { status: number; error: ApiError['error']; allow?: string } {
@@ -134,5 +136,111 @@ describe('JSON bodies and responses', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ object: 'list', data: [] });
     expect(jsonResponse({ status: 'no_engine_page' }, 503).status).toBe(503);
+  });
+});
+
+const APP = 'https://app.test';
+
+function facts(overrides: Partial<Omit<RequestFacts, 'headers'>> & { headers?: Record<string, string> } = {}): RequestFacts {
+  const { headers: extra, ...rest } = overrides;
+  return { method: 'POST', mode: 'cors', clientOrigin: APP, ...rest, headers: new Headers({ 'content-type': 'application/json', ...extra }) };
+}
+
+describe('requestRefusal: only the app’s own pages reach the API', () => {
+  it('answers the app’s own fetches: same-origin metadata, its own Origin, or its own client', () => {
+    expect(requestRefusal(facts(), APP)).toBeNull();
+    expect(requestRefusal(facts({ headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' } }), APP)).toBeNull();
+    expect(requestRefusal(facts({ clientOrigin: null, headers: { origin: APP } }), APP)).toBeNull();
+    expect(requestRefusal(facts({ clientOrigin: null, headers: { 'sec-fetch-site': 'same-origin' } }), APP)).toBeNull();
+    expect(requestRefusal(facts({ method: 'GET', mode: 'same-origin', headers: {} }), APP)).toBeNull();
+    expect(requestRefusal(facts({ headers: { 'content-type': 'Application/JSON; charset=utf-8' } }), APP)).toBeNull();
+  });
+
+  it('refuses every navigation with a 403 that says why: a form, a link, an iframe, window.open', () => {
+    for (const navigation of [facts({ mode: 'navigate' }), facts({ headers: { 'sec-fetch-mode': 'navigate' } }), facts({ method: 'GET', mode: 'navigate', clientOrigin: null })]) {
+      const refusal = requestRefusal(navigation, APP);
+      expect(refusal?.status).toBe(403);
+      expect(refusal?.error).toMatchObject({ type: 'invalid_request_error', param: null, code: 'navigation_refused' });
+      expect(refusal?.error.message).toContain('does not answer navigations');
+    }
+  });
+
+  it('refuses other sites and origins with a 403 in OpenAI’s shape', () => {
+    const foreign = [
+      facts({ headers: { 'sec-fetch-site': 'cross-site' } }),
+      facts({ headers: { 'sec-fetch-site': 'same-site' } }),
+      facts({ headers: { 'sec-fetch-site': 'none' } }),
+      facts({ clientOrigin: null, headers: { origin: 'https://evil.test' } }),
+      facts({ clientOrigin: null, headers: { origin: 'null' } }),
+      facts({ clientOrigin: 'https://app.test:8443' }),
+      // Same-origin metadata does not outvote an Origin that says otherwise.
+      facts({ headers: { 'sec-fetch-site': 'same-origin', origin: 'https://evil.test' } }),
+      // Nothing says where it came from.
+      facts({ clientOrigin: null }),
+    ];
+    for (const request of foreign) {
+      const refusal = requestRefusal(request, APP);
+      expect(refusal?.status).toBe(403);
+      expect(refusal?.error).toMatchObject({ type: 'invalid_request_error', param: null, code: 'cross_origin_refused' });
+      expect(refusal?.error.message).toContain(APP);
+    }
+  });
+
+  it('refuses a POST body that is not application/json with a 415', () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp']) {
+      const refusal = requestRefusal(facts({ headers: { 'content-type': type } }), APP);
+      expect(refusal?.status, type).toBe(415);
+      expect(refusal?.error.code).toBe('unsupported_media_type');
+    }
+    const headers = new Headers();
+    expect(requestRefusal({ method: 'POST', mode: 'cors', clientOrigin: APP, headers }, APP)?.status).toBe(415);
+  });
+});
+
+/** Engine pages that fail the test if the API ever asks for one. */
+const untouchableHosts = new Proxy({} as EngineHosts, {
+  get(_, name) {
+    throw new Error(`the engine pages were reached (${String(name)})`);
+  },
+});
+
+describe('HttpApi: refused requests never reach an engine page', () => {
+  const api = new HttpApi(untouchableHosts, APP);
+  const exchange = (request: Request, requesterOrigin: string | null) => ({
+    request,
+    requesterId: 'client',
+    requesterOrigin,
+    keepAlive: () => undefined,
+  });
+  const chatRoute = route('POST', '/v1/chat/completions')!;
+
+  it('answers another origin’s request with 403 before reading it', async () => {
+    const request = new Request(`${APP}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const response = await api.respond(chatRoute, exchange(request, 'http://127.0.0.2:4191'));
+    expect(response.status).toBe(403);
+    expect((await response.json()).error.code).toBe('cross_origin_refused');
+    expect((await api.respond(route('GET', '/health')!, exchange(new Request(`${APP}/health`), 'http://localhost:4191'))).status).toBe(403);
+  });
+
+  it('answers a text/plain body (a form’s) with 415', async () => {
+    const request = new Request(`${APP}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"a":"="}' });
+    expect((await api.respond(chatRoute, exchange(request, APP))).status).toBe(415);
+  });
+
+  it('stops reading a body past 16 MiB and answers 413', async () => {
+    const body = `{"model":"m","messages":[{"role":"user","content":"${'x'.repeat(MAX_BODY_BYTES)}"}]}`;
+    const request = new Request(`${APP}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await api.respond(chatRoute, exchange(request, APP));
+    expect(response.status).toBe(413);
+    expect((await response.json()).error).toMatchObject({ type: 'invalid_request_error', code: 'request_too_large' });
+    expect(await readBody(new Request(APP, { method: 'POST', body: 'héllo' }))).toBe('héllo');
+  });
+
+  it('answers a body nested 5,000 deep with a 400 naming the parameter, before any postMessage', async () => {
+    const deep = `{"model":"m","messages":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const request = new Request(`${APP}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+    const response = await api.respond(chatRoute, exchange(request, APP));
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toMatchObject({ param: 'messages[0]', code: 'too_deeply_nested' });
   });
 });

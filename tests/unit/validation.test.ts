@@ -6,6 +6,7 @@ import {
   validateModelField,
 } from '../../src/protocol/validation.ts';
 import { ApiError } from '../../src/protocol/errors.ts';
+import { checkTextFitsContext } from '../../src/protocol/bounds.ts';
 import type { GenerationParams } from '../../src/protocol/types.ts';
 
 const MODEL = 'deepseek-coder-1.3b-instruct';
@@ -214,7 +215,7 @@ const NUMERIC_BOUNDS: [string, unknown[], [unknown, string][]][] = [
   ['max_completion_tokens', [1, 4096], [[0, 'invalid_value'], [-1, 'invalid_value'], [2.5, 'invalid_type']]],
   ['frequency_penalty', [-2, 0, 1.5, 2], [[-2.01, 'invalid_value'], [2.01, 'invalid_value']]],
   ['presence_penalty', [-2, 0, -1.5, 2], [[-2.01, 'invalid_value'], [2.01, 'invalid_value']]],
-  ['repetition_penalty', [1e-9, 0.5, 1, 1.3, 50], [[0, 'invalid_value'], [-1, 'invalid_value']]],
+  ['repetition_penalty', [1e-300, 1e-9, 0.5, 1, 1.3, 50, 100], [[0, 'invalid_value'], [-1, 'invalid_value'], [100.5, 'invalid_value'], [1e308, 'invalid_value']]],
   ['n', [1, 4, 8], [[0, 'invalid_value'], [9, 'invalid_value'], [2.5, 'invalid_type'], [-1, 'invalid_value']]],
   ['seed', [0, 42, 2 ** 32 - 1], [[-1, 'invalid_value'], [2 ** 32, 'invalid_value'], [1.5, 'invalid_type']]],
 ];
@@ -287,9 +288,14 @@ describe('validateChatRequest: every numeric bound', () => {
     expect(rejectsChat(body({ min_p: 2 }), { param: 'min_p' }).error.message).toContain('[0, 1]');
     expect(rejectsChat(body({ frequency_penalty: 3 }), { param: 'frequency_penalty' }).error.message).toContain('[-2, 2]');
     expect(rejectsChat(body({ presence_penalty: -3 }), { param: 'presence_penalty' }).error.message).toContain('[-2, 2]');
-    expect(rejectsChat(body({ repetition_penalty: 0 }), { param: 'repetition_penalty' }).error.message).toContain('(0, ∞)');
+    expect(rejectsChat(body({ repetition_penalty: 0 }), { param: 'repetition_penalty' }).error.message).toContain('(0, 100]');
+    // The real cap, not ∞: 1e308 is refused because it is past 100.
+    expect(rejectsChat(body({ repetition_penalty: 1e308 }), { param: 'repetition_penalty' }).error.message).toBe(
+      "'repetition_penalty' must be in (0, 100], got 1e+308.",
+    );
     expect(rejectsChat(body({ n: 9 }), { param: 'n' }).error.message).toContain('[1, 8]');
-    expect(rejectsChat(body({ top_k: -1 }), { param: 'top_k' }).error.message).toContain('[0, ∞)');
+    expect(rejectsChat(body({ top_k: -1 }), { param: 'top_k' }).error.message).toContain('[0, 9007199254740991 (2^53 - 1)]');
+    expect(rejectsChat(body({ max_tokens: 2 ** 60 }), { param: 'max_tokens' }).error.message).not.toContain('∞');
   });
 });
 
@@ -1456,6 +1462,17 @@ describe('validateLoadOptions', () => {
     }
   });
 
+  it('takes wasm_threads as an integer from 1 to 16', () => {
+    expect(validateLoadOptions({ wasm_threads: 1 })).toStrictEqual({ wasm_threads: 1 });
+    expect(validateLoadOptions({ wasm_threads: 16 })).toStrictEqual({ wasm_threads: 16 });
+    for (const wasm_threads of [0, 17, 1.5, -1, '2', Number.NaN]) {
+      expectApiError(
+        caught(() => validateLoadOptions({ wasm_threads })),
+        { param: 'wasm_threads', code: 'invalid_value' },
+      );
+    }
+  });
+
   it('rejects options that are not an object', () => {
     for (const options of ['webgpu', 3, []]) {
       expectApiError(
@@ -1463,5 +1480,125 @@ describe('validateLoadOptions', () => {
         { param: 'options', code: 'invalid_type' },
       );
     }
+  });
+});
+
+describe('error messages: what they echo', () => {
+  it('a missing json_schema.name says it is missing, not "undefined undefined"', () => {
+    const error = rejectsChat(body({ response_format: { type: 'json_schema', json_schema: { schema: {} } } }), {
+      param: 'response_format.json_schema.name',
+    });
+    expect(error.error.message).toBe("'response_format.json_schema.name' must be a string, got nothing (it is missing).");
+  });
+
+  it('an object where a string belongs is "an object", not "[object Object]"', () => {
+    const error = rejectsChat(body({ user: { id: 1 } }), { param: 'user' });
+    expect(error.error.message).toBe("'user' must be a string, got an object.");
+    expect(rejectsChat(body({ temperature: {} }), { param: 'temperature' }).error.message).not.toContain('[object Object]');
+  });
+
+  it('a 100,000-character value is echoed as a short start and an ellipsis', () => {
+    const long = 'm'.repeat(100_000);
+    const notFound = caught(() => validateChatRequest(body({ model: long }), MODEL));
+    expect(notFound.error.code).toBe('model_not_found');
+    expect(notFound.error.message.length).toBeLessThan(200);
+    expect(notFound.error.message).toContain(`'${'m'.repeat(64)}…'`);
+    const unknownKey = caught(() => validateChatRequest(body({ [long]: 1 }), MODEL));
+    expect(unknownKey.error.message.length).toBeLessThan(200);
+    expect(unknownKey.error.param).toBe(`${'m'.repeat(64)}…`);
+    const stringValue = caught(() => validateChatRequest(body({ temperature: long }), MODEL));
+    expect(stringValue.error.message.length).toBeLessThan(200);
+    const badName = caught(() => validateChatRequest(body({ tools: [{ type: 'function', function: { name: long } }] }), MODEL));
+    expect(badName.error.message.length).toBeLessThan(200);
+  });
+});
+
+/** `{ key: { key: … } }`, `depth` objects deep, built without recursion. */
+function nested(depth: number, key = 'a', leaf: unknown = {}): Record<string, unknown> {
+  let value: unknown = leaf;
+  for (let level = 1; level < depth; level++) value = { [key]: value };
+  return value as Record<string, unknown>;
+}
+
+/** A JSON Schema whose properties nest `depth` levels of objects. */
+function deepSchema(depth: number): Record<string, unknown> {
+  let schema: Record<string, unknown> = { type: 'string' };
+  for (let level = 0; level < depth; level++) schema = { type: 'object', properties: { inner: schema } };
+  return schema;
+}
+
+describe('depth and size are bounded before anything recursive', () => {
+  it('a body 5,000 levels deep is a 400 naming its top-level parameter, in milliseconds', () => {
+    const started = performance.now();
+    const error = rejectsChat(body({ messages: [{ role: 'user', content: nested(5000) }] }), {
+      param: 'messages[0]',
+      code: 'too_deeply_nested',
+    });
+    expect(error.error.message).toContain('128 levels');
+    expect(performance.now() - started).toBeLessThan(500);
+    rejectsCompletion({ model: MODEL, prompt: "x", a: nested(5000) }, {
+      param: 'a',
+      code: 'too_deeply_nested',
+    });
+  });
+
+  it('json_schema nested 1,000 and 1,500 deep, or just past 64 levels, is a 400 naming the schema', () => {
+    for (const depth of [1000, 1500, 40]) {
+      rejectsChat(body({ response_format: { type: 'json_schema', json_schema: { name: 'deep', schema: deepSchema(depth) } } }), {
+        param: 'response_format.json_schema.schema',
+        code: 'too_deeply_nested',
+      });
+    }
+    // 31 levels of properties are 63 nested objects: accepted.
+    expect(() =>
+      validateChatRequest(body({ response_format: { type: 'json_schema', json_schema: { name: 'ok', schema: deepSchema(31) } } }), MODEL),
+    ).not.toThrow();
+  });
+
+  it("tool parameters nested 3,000 deep are a 400 naming that tool's parameters", () => {
+    const tools = [WEATHER_TOOL, { type: 'function', function: { name: 'deep', parameters: deepSchema(3000) } }];
+    rejectsChat(body({ tools }), { param: 'tools[1].function.parameters', code: 'too_deeply_nested' });
+  });
+
+  it('a body of more than 100,000 values is a 400, cyclic in-page objects included', () => {
+    rejectsChat(body({ logit_bias: Object.fromEntries(Array.from({ length: 100_001 }, (_, i) => [i, 1])) }), {
+      param: 'logit_bias',
+      code: 'too_large',
+    });
+    const cyclic: Record<string, unknown> = { role: 'user' };
+    cyclic.content = [cyclic];
+    rejectsChat(body({ messages: [cyclic] }), { param: 'messages[0]' });
+  });
+});
+
+describe('values JSON cannot carry', () => {
+  it('a function or bigint anywhere in the body is a 400 naming where, not a DataCloneError at postMessage', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string', default: () => 'x' } } };
+    const error = rejectsChat(body({ response_format: { type: 'json_schema', json_schema: { name: 's', schema } } }), {
+      param: 'response_format.json_schema.schema',
+      code: 'invalid_type',
+    });
+    expect(error.error.message).toContain('properties.a.default');
+    rejectsChat(body({ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', x: 1n } } }] }), {
+      param: 'tools[0].function.parameters',
+      code: 'invalid_type',
+    });
+  });
+});
+
+describe('checkTextFitsContext', () => {
+  const bound = { tokens: 100, longestTokenChars: 10 };
+
+  it('refuses text that needs at least the whole context whatever the tokenizer does, naming the param', () => {
+    const error = caught(() => checkTextFitsContext(1000, bound, 'suffix', 'prompt and suffix'));
+    expect(error.status).toBe(400);
+    expect(error.error).toMatchObject({ param: 'suffix', code: 'context_length_exceeded' });
+    expect(error.error.message).toContain('1000 characters');
+    expect(error.error.message).toContain('at least 100 tokens');
+  });
+
+  it('lets through text that might fit; the token count decides then', () => {
+    expect(() => checkTextFitsContext(990, bound, 'prompt', 'prompt')).not.toThrow();
+    expect(() => checkTextFitsContext(0, bound, 'prompt', 'prompt')).not.toThrow();
   });
 });

@@ -1,8 +1,11 @@
 import { env } from '@huggingface/transformers';
+import { invalidRequest } from '../../src/protocol/errors.ts';
+import { defaultWasmThreads } from '../../src/protocol/runtime.ts';
 import type { DeviceReport, GpuAdapterReport } from '../../src/protocol/types.ts';
 import type { EngineHost } from './engine.ts';
 import type { ModelStore } from './model-store.ts';
 import { resumableFetch } from './resumable-download.ts';
+import type { VerifiedCache } from './verified-cache.ts';
 
 /** The slice of the WebGPU API we read; declared here to keep @webgpu/types out of the build. */
 interface GpuAdapterLike {
@@ -27,7 +30,7 @@ export function configureRuntime(baseUrl: string): void {
     mjs: `${ortBase}ort-wasm-simd-threaded.asyncify.mjs`,
     wasm: `${ortBase}ort-wasm-simd-threaded.asyncify.wasm`,
   };
-  wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  wasm.numThreads = defaultWasmThreads(navigator.hardwareConcurrency || 1, self.crossOriginIsolated);
 }
 
 function describeAdapter(adapter: GpuAdapterLike): string {
@@ -50,14 +53,28 @@ function adapterReport(adapter: GpuAdapterLike): GpuAdapterReport {
 /** The network fetch, bound: `fetch` called detached from `self` throws "Illegal invocation". */
 export const networkFetch = (input: string | URL, init?: RequestInit) => self.fetch(input, init);
 
-export function browserHost(devModelHost: string | null, store: ModelStore): EngineHost {
+export function browserHost(devModelHost: string | null, store: ModelStore, cache: VerifiedCache): EngineHost {
   const wasmThreads = () => env.backends.onnx.wasm?.numThreads ?? 1;
   return {
     devices: ['webgpu', 'wasm'],
     devModelHost,
     wasmThreads,
+    setWasmThreads(threads) {
+      if (threads > 1 && !self.crossOriginIsolated) {
+        throw invalidRequest(
+          "More than one WebAssembly thread needs a cross-origin isolated page (COOP and COEP headers); this one is not, so 'wasm_threads' can only be 1.",
+          'wasm_threads',
+        );
+      }
+      const wasm = env.backends.onnx.wasm;
+      if (wasm) wasm.numThreads = threads;
+    },
     isCached: (modelId) => store.isCached(modelId),
     downloadFetch: resumableFetch(networkFetch),
+    modelCache: {
+      beginLoad: async (modelId, host, onRepair) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair),
+      repairAfterFailure: () => cache.repairAfterFailure(),
+    },
     async detectDevice(): Promise<DeviceReport> {
       const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
       const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
@@ -66,7 +83,7 @@ export function browserHost(devModelHost: string | null, store: ModelStore): Eng
       const recommended: DeviceReport['recommended'] = !adapter
         ? {
             device: 'wasm',
-            dtype: 'q4',
+            dtype: 'q8',
             reason: gpu
               ? 'WebGPU is present but no adapter was granted, so the model runs on the CPU with WebAssembly.'
               : 'This browser has no WebGPU, so the model runs on the CPU with WebAssembly.',

@@ -48,7 +48,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     id: DEFAULT_MODEL_ID,
     source: 'hub',
-    dtypes: ['q4f16', 'q4', 'fp16', 'fp32'],
+    dtypes: ['q4f16', 'q4', 'q8', 'fp16', 'fp32'],
     owned_by: 'deepseek-ai',
     modelFileName: DEFAULT_MODEL_FILE_NAME,
   },

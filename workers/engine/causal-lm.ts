@@ -14,6 +14,7 @@ import {
 } from '@huggingface/transformers';
 import type { ChatMessage, Device, Dtype } from '../../src/protocol/types.ts';
 import { DownloadGuard } from './download-guard.ts';
+import { GpuDeviceWatch, runtimeGpuDevice } from './gpu-device.ts';
 import type { Fetch } from './resumable-download.ts';
 import { TokenTable } from './token-text.ts';
 
@@ -41,6 +42,8 @@ export interface LoadRequest {
   /** Aborting stops the downloads and rejects the load. */
   signal?: AbortSignal;
   onFileProgress: (progress: FileProgress) => void;
+  /** Every graph file has arrived: the runtime now builds its session, which takes seconds at full size. */
+  onPreparing?: () => void;
 }
 
 interface ProgressEvent {
@@ -68,6 +71,9 @@ interface ModelConfig {
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, float16: 2 };
 
+/** An ONNX graph or one of its external-data files. */
+const GRAPH_FILE = /\.onnx(_data(_\d+)?)?$/;
+
 /** transformers.js's own fetch, captured before any load replaces `env.fetch`. */
 const RUNTIME_FETCH: Fetch = env.fetch;
 
@@ -87,6 +93,7 @@ export class CausalLM {
   private cachedIds: number[] = [];
   private tokenTableInstance: TokenTable | null = null;
   private vocabularyInstance: Map<string, number> | null = null;
+  private longestTokenCharsValue: number | null = null;
 
   private constructor(
     readonly id: string,
@@ -94,7 +101,18 @@ export class CausalLM {
     private readonly model: PreTrainedModel,
     readonly device: Device,
     readonly dtype: Dtype,
+    /** The WebGPU device's loss, raced by every pass; null on other devices. */
+    private readonly gpu: GpuDeviceWatch | null,
   ) {}
+
+  /** Set once the GPU device this model ran on was lost: the model cannot run any more. */
+  get deviceLost(): Error | null {
+    return this.gpu?.lost ?? null;
+  }
+
+  private onDevice<T>(work: Promise<T>): Promise<T> {
+    return this.gpu ? this.gpu.race(work) : work;
+  }
 
   static async load(request: LoadRequest): Promise<CausalLM> {
     env.remoteHost = request.host;
@@ -103,9 +121,17 @@ export class CausalLM {
     // Stays installed after the load: a request transformers.js makes late, for a load already cancelled, must fail too.
     const downloads = new DownloadGuard(request.fetch ?? RUNTIME_FETCH, request.signal);
     env.fetch = downloads.fetch;
+    const graphFiles = new Set<string>();
+    const arrivedGraphFiles = new Set<string>();
     const progress_callback = (event: ProgressEvent) => {
       if (event.status === 'progress' && event.file) {
         request.onFileProgress({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
+      }
+      if (!event.file || !GRAPH_FILE.test(event.file)) return;
+      if (event.status === 'initiate') graphFiles.add(event.file);
+      if (event.status === 'done') {
+        arrivedGraphFiles.add(event.file);
+        if (arrivedGraphFiles.size === graphFiles.size) request.onPreparing?.();
       }
     };
     const loading = (async () => {
@@ -117,7 +143,8 @@ export class CausalLM {
         ...(request.externalData && { use_external_data_format: request.externalData }),
         progress_callback,
       });
-      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype);
+      const device = request.device === 'webgpu' ? await runtimeGpuDevice() : null;
+      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype, device ? new GpuDeviceWatch(device) : null);
     })();
     try {
       return await downloads.race(loading);
@@ -165,6 +192,21 @@ export class CausalLM {
       decodeOne: (id) => this.tokenizer.decode([id], { skip_special_tokens: false }),
     });
     return this.tokenTableInstance;
+  }
+
+  /**
+   * The most text one token can stand for, in UTF-16 code units: the longest
+   * spelling in the vocabulary. A byte-level spelling has one character per byte,
+   * so never fewer than the text it decodes to. Bounds a prompt's token count from
+   * its length alone, before tokenizing.
+   */
+  get longestTokenChars(): number {
+    if (this.longestTokenCharsValue === null) {
+      let longest = 1;
+      for (const spelling of this.vocabulary.keys()) if (spelling.length > longest) longest = spelling.length;
+      this.longestTokenCharsValue = longest;
+    }
+    return this.longestTokenCharsValue;
   }
 
   /** Ids at or past this have no tokenizer entry (lm_head padding rows); they are never sampled. */
@@ -285,7 +327,7 @@ export class CausalLM {
     const kept: Record<string, Tensor> = {};
     for (const [name, tensor] of Object.entries(cache) as [string, Tensor][]) {
       const [batch, heads, sequence, headDim] = tensor.dims;
-      const data = tensor.location === 'gpu-buffer' ? await tensor.ort_tensor.getData() : tensor.data;
+      const data = tensor.location === 'gpu-buffer' ? await this.onDevice(tensor.ort_tensor.getData()) : tensor.data;
       const sliced = keepLeadingPositions(data as KvData, heads * batch, sequence, headDim, length);
       kept[name] = new Tensor(tensor.type as 'float32', sliced as Float32Array, [batch, heads, length, headDim]);
     }
@@ -297,12 +339,14 @@ export class CausalLM {
   private async forwardChunk(ids: number[], onRow?: LogitsRowListener): Promise<Float32Array> {
     const past = this.cachedIds.length;
     const total = past + ids.length;
-    const outputs = (await this.model.forward({
-      input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
-      attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      position_ids: new Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]),
-      past_key_values: this.cache ?? undefined,
-    })) as Record<string, Tensor>;
+    const outputs = (await this.onDevice(
+      this.model.forward({
+        input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
+        attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+        position_ids: new Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]),
+        past_key_values: this.cache ?? undefined,
+      }),
+    )) as Record<string, Tensor>;
 
     const presents: Record<string, Tensor> = {};
     for (const [name, tensor] of Object.entries(outputs)) {
@@ -310,7 +354,8 @@ export class CausalLM {
     }
     if (this.cache) this.cache.update(presents);
     else this.cache = new DynamicCache(presents);
-    this.cachedIds.push(...ids);
+    // No spread: an argument list this long would overflow the stack.
+    for (const id of ids) this.cachedIds.push(id);
 
     const logits = outputs.logits;
     const vocab = logits.dims[2];
@@ -322,6 +367,8 @@ export class CausalLM {
   }
 
   async dispose(): Promise<void> {
+    // On a lost device there is nothing left to free, and releasing may never settle.
+    if (this.deviceLost) return;
     await this.reset();
     await this.model.dispose();
   }

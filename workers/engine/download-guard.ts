@@ -1,3 +1,4 @@
+import { DownloadServerError } from './load-errors.ts';
 import type { Fetch } from './resumable-download.ts';
 
 /**
@@ -6,7 +7,8 @@ import type { Fetch } from './resumable-download.ts';
  * failure, of a request or of a body mid-stream, rejects `failed`: in
  * transformers.js 4.3.1 a failed external-data download leaves its loading
  * promise pending forever, so a load must race against this instead of only
- * awaiting transformers.js.
+ * awaiting transformers.js. A server error (5xx) fails the load the same
+ * way, as a DownloadServerError, so it is reported as the server's failure.
  */
 export class DownloadGuard {
   readonly failed: Promise<never>;
@@ -31,6 +33,12 @@ export class DownloadGuard {
       response = await this.base(input, { ...init, signal: this.signal });
     } catch (error) {
       this.fail(error);
+      throw error;
+    }
+    if (response.status >= 500) {
+      const error = new DownloadServerError(response.status, String(input));
+      this.fail(error);
+      await response.body?.cancel().catch(() => undefined);
       throw error;
     }
     if (!response.body) return response;

@@ -4,12 +4,13 @@
  * what differs between the two.
  */
 import {
-  ApiError,
   assembleChatCompletion,
   assembleCompletion,
   cancelled,
+  checkTextFitsContext,
   contextLength,
   defaultDtype,
+  defaultGenerationParams,
   completionUsageChunk,
   contentChunk,
   finishChunk,
@@ -24,6 +25,7 @@ import {
   validateCompletionRequest,
   validateLoadOptions,
   validateModelField,
+  validateText,
   type ChatCompletion,
   type ChatCompletionChunk,
   type Completion,
@@ -41,6 +43,7 @@ import {
   type Usage,
 } from '../../src/protocol/index.ts';
 import { CausalLM, type FileProgress } from './causal-lm.ts';
+import { loadFailure } from './load-errors.ts';
 import type { Fetch } from './resumable-download.ts';
 import { CATALOG, DEFAULT_MODEL_FILE_NAME, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
 import { generate, type ConstrainedOutput, type GenerationResult } from './generate.ts';
@@ -64,10 +67,26 @@ export interface EngineHost {
   /** Where the dev and test servers serve the tiny models in hub layout; null in production. */
   devModelHost: string | null;
   wasmThreads(): number;
+  /**
+   * Sizes the WASM thread pool before the runtime starts; absent where there
+   * is no WASM runtime to size (Node). Throws a 400 naming `wasm_threads`
+   * when the page cannot run that many.
+   */
+  setWasmThreads?(threads: number): void;
   /** Whether a model's files are in the runtime's download cache. */
   isCached(modelId: string): Promise<boolean>;
   /** The fetch model downloads go through (the browser's resumes interrupted files); the runtime's own when absent. */
   downloadFetch?: Fetch;
+  /** Checks and repairs the download cache (the browser's); absent where the runtime keeps no cache. */
+  modelCache?: ModelCacheCheck;
+}
+
+/** The download cache as a load sees it: checked before use, and repaired after a load that failed. */
+export interface ModelCacheCheck {
+  /** Starts a load: what the model's files must be is learnt when first needed; `onRepair` hears of each damaged file found. */
+  beginLoad(modelId: string, host: string, onRepair: (notice: string) => void): Promise<void>;
+  /** Deletes the cached files of the load that fail their checksums; resolves with their paths. */
+  repairAfterFailure(): Promise<string[]>;
 }
 
 export type ChunkListener = (chunk: ChatCompletionChunk) => void;
@@ -83,18 +102,31 @@ export class Engine {
   private lm: CausalLM | null = null;
   private grammar: GrammarCompiler | null = null;
   private loadedInfo: LoadedModel | null = null;
+  /** Whether ONNX Runtime has started, which fixes its WASM thread pool. */
+  private runtimeStarted = false;
   private readonly queue = new RequestQueue();
   private deviceReport: Promise<DeviceReport> | null = null;
+  private received = 0;
 
   constructor(private readonly host: EngineHost) {}
+
+  /**
+   * API requests that reached the engine since it started: chat, completions,
+   * model lists and logits, valid or not. Tests read it to prove that a refused
+   * HTTP request never got here.
+   */
+  get requestsReceived(): number {
+    return this.received;
+  }
 
   detectDevice(): Promise<DeviceReport> {
     this.deviceReport ??= this.host.detectDevice();
     return this.deviceReport;
   }
 
+  /** The model that can run now: none once its GPU device was lost. */
   get loaded(): LoadedModel | null {
-    return this.loadedInfo;
+    return this.lm?.deviceLost ? null : this.loadedInfo;
   }
 
   private catalog(): CatalogEntry[] {
@@ -102,8 +134,9 @@ export class Engine {
   }
 
   async listModels(): Promise<ModelList> {
+    this.received += 1;
     const entries = this.catalog();
-    const loadedId = this.loadedInfo?.id;
+    const loadedId = this.loaded?.id;
     // A model loaded by hub id stays listed while it runs, as OpenAI lists the models a key can use.
     const ids = entries.map((entry) => entry.id);
     if (loadedId && !ids.includes(loadedId)) ids.push(loadedId);
@@ -168,6 +201,7 @@ export class Engine {
     const modelId = validateModelField(modelIdInput);
     const options = validateLoadOptions(optionsInput);
     return this.queue.run(signal, async () => {
+      if (options.wasm_threads !== undefined) this.useWasmThreads(options.wasm_threads);
       const host = this.resolveHost(modelId);
       const entry = catalogEntry(modelId);
       const listed = entry?.dtypes;
@@ -182,6 +216,7 @@ export class Engine {
       await this.unloadNow();
 
       const files = new Map<string, FileProgress>();
+      let lastProgress: LoadProgress = { stage: 'download', loaded_bytes: 0, total_bytes: 0, percent: 0 };
       const report = (progress: FileProgress) => {
         files.set(progress.file, progress);
         let loaded = 0;
@@ -190,17 +225,19 @@ export class Engine {
           loaded += file.loaded;
           total += file.total;
         }
-        onProgress?.({
+        lastProgress = {
           stage: 'download',
           loaded_bytes: loaded,
           total_bytes: total,
           percent: total > 0 ? Math.min(100, (loaded / total) * 100) : 0,
           file: progress.file,
-        });
+        };
+        onProgress?.(lastProgress);
       };
-      let lm: CausalLM;
-      try {
-        lm = await CausalLM.load({
+      // From the first session on, ONNX Runtime's thread pool is fixed for the page.
+      this.runtimeStarted = true;
+      const attempt = () =>
+        CausalLM.load({
           id: modelId,
           host,
           ...runtime,
@@ -209,7 +246,24 @@ export class Engine {
           fetch: this.host.downloadFetch,
           signal,
           onFileProgress: report,
+          onPreparing: () => {
+            const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
+            onProgress?.({ stage: 'prepare', loaded_bytes: totals, total_bytes: totals, percent: 100 });
+          },
         });
+      const cache = this.host.modelCache;
+      const tell = (notice: string) => onProgress?.({ ...lastProgress, notice });
+      await cache?.beginLoad(modelId, host, tell);
+      let lm: CausalLM;
+      try {
+        try {
+          lm = await attempt();
+        } catch (error) {
+          // A damaged cached file (a flipped bit keeps its size) fails only when the runtime reads it: repair, then try once more.
+          if (signal?.aborted || !cache || (await cache.repairAfterFailure()).length === 0) throw error;
+          files.clear();
+          lm = await attempt();
+        }
       } catch (error) {
         throw signal?.aborted ? cancelled() : loadFailure(modelId, error);
       }
@@ -218,7 +272,8 @@ export class Engine {
         await lm.dispose();
         throw cancelled();
       }
-      const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings);
+      const weightsBytes = [...files.values()].reduce((sum, file) => sum + file.total, 0);
+      const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings, { device: runtime.device, weightsBytes });
       this.lm = lm;
       this.loadedInfo = {
         id: modelId,
@@ -229,10 +284,26 @@ export class Engine {
         context_length: context,
         kv_bytes_per_token: lm.kvBytesPerToken,
       };
-      const totals = [...files.values()].reduce((sum, file) => sum + file.total, 0);
-      onProgress?.({ stage: 'ready', loaded_bytes: totals, total_bytes: totals, percent: 100 });
+      onProgress?.({ stage: 'ready', loaded_bytes: weightsBytes, total_bytes: weightsBytes, percent: 100 });
       return this.loadedInfo;
     });
+  }
+
+  /** Applies a load's `wasm_threads`, which only the first load of a page can change. */
+  private useWasmThreads(threads: number): void {
+    if (!this.host.setWasmThreads) {
+      throw invalidRequest("'wasm_threads' sizes the browser's WebAssembly runtime; this runtime has none.", 'wasm_threads');
+    }
+    const current = this.host.wasmThreads();
+    if (threads === current) return;
+    if (this.runtimeStarted) {
+      throw invalidRequest(
+        `ONNX Runtime already runs ${current} WebAssembly thread${current === 1 ? '' : 's'} in this page and cannot change them once started; reload the page to use ${threads}.`,
+        'wasm_threads',
+        'wasm_threads_fixed',
+      );
+    }
+    this.host.setWasmThreads(threads);
   }
 
   private async unloadNow(): Promise<void> {
@@ -255,23 +326,39 @@ export class Engine {
     if (!lm || !info || info.id !== model) {
       throw modelNotFound(model, 'was unloaded or replaced before this request ran.');
     }
+    if (lm.deviceLost) throw lm.deviceLost;
     return { lm, info };
   }
 
-  /** How many tokens a choice may generate; a prompt that leaves no room is a 400, not a truncated answer. */
-  private room(info: LoadedModel, promptLength: number, params: GenerationParams, promptParam: string): number {
+  /**
+   * Rejects text too long for the context from its length alone: before the
+   * request waits in the queue, and before megabytes are tokenized.
+   */
+  private checkLength(chars: number, param: string, what: string): void {
+    const lm = this.lm;
+    const info = this.loadedInfo;
+    if (!lm || !info) return;
+    checkTextFitsContext(chars, { tokens: info.context_length, longestTokenChars: lm.longestTokenChars }, param, what);
+  }
+
+  /**
+   * How many tokens a choice may generate; a prompt that leaves no room is a 400,
+   * not a truncated answer. `prompt` names the parameter to blame and how the
+   * message calls what it holds.
+   */
+  private room(info: LoadedModel, promptLength: number, params: GenerationParams, prompt: { param: string; what: string }): number {
     const room = info.context_length - promptLength;
     if (room < 1) {
       throw invalidRequest(
-        `This model's context is ${info.context_length} tokens, but the ${promptParam} take${promptParam === 'prompt' ? 's' : ''} ${promptLength}. Shorten the ${promptParam === 'prompt' ? 'prompt' : 'conversation'}.`,
-        promptParam,
+        `This model's context is ${info.context_length} tokens, fewer than the ${promptLength} tokens of the ${prompt.what}. Shorten the ${prompt.what}.`,
+        prompt.param,
         'context_length_exceeded',
       );
     }
     const requested = params.maxTokens;
     if (requested !== null && requested > room) {
       throw invalidRequest(
-        `This model's context is ${info.context_length} tokens and the ${promptParam} take${promptParam === 'prompt' ? 's' : ''} ${promptLength}, so 'max_tokens' can be at most ${room}; you asked for ${requested}.`,
+        `This model's context is ${info.context_length} tokens and ${promptLength} of them hold the ${prompt.what}, so 'max_tokens' can be at most ${room}; you asked for ${requested}.`,
         'max_tokens',
         'context_length_exceeded',
       );
@@ -387,7 +474,16 @@ export class Engine {
    * streaming); the assembled completion is the result either way.
    */
   async chat(body: unknown, onChunk?: ChunkListener, signal?: AbortSignal): Promise<ChatCompletion> {
+    this.received += 1;
     const request = validateChatRequest(body, this.loadedInfo?.id ?? null);
+    // The tools' descriptions are written into the prompt too; a lower bound need not count the rest.
+    const messageChars = request.messages.reduce((sum, message) => sum + message.content.length, 0);
+    const toolChars = request.tools.reduce((sum, tool) => sum + (tool.function.description?.length ?? 0), 0);
+    this.checkLength(
+      messageChars + toolChars,
+      toolChars > messageChars ? 'tools' : 'messages',
+      toolChars > 0 ? 'messages and tool descriptions' : 'messages',
+    );
     return this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
@@ -402,7 +498,7 @@ export class Engine {
       const constrained = await this.constrainedOutput(request.output, lm);
       const forcedCall = constrained?.capture === true && constrained.trigger === null;
       const promptIds = lm.chatPromptIds(templateMessages(request.messages, request.tools), forcedCall ? TOOL_CALL_OPEN : '');
-      const maxNewTokens = this.room(info, promptIds.length, request.params, 'messages');
+      const maxNewTokens = this.room(info, promptIds.length, request.params, { param: 'messages', what: 'messages' });
 
       const context = newChunkContext(request.model, 'chatcmpl', request.includeUsage);
       const chunks: ChatCompletionChunk[] = [];
@@ -445,13 +541,26 @@ export class Engine {
    * request has a suffix. Chunks go to `onChunk` as they are made.
    */
   async complete(body: unknown, onChunk?: CompletionChunkListener, signal?: AbortSignal): Promise<Completion> {
+    this.received += 1;
     const request = validateCompletionRequest(body, this.loadedInfo?.id ?? null);
+    const { prompt, suffix } = request;
+    // The longer part is the one to shorten.
+    const blamed = suffix !== null && suffix.length > prompt.length ? 'suffix' : 'prompt';
+    this.checkLength(prompt.length + (suffix?.length ?? 0), blamed, suffix === null ? 'prompt' : 'prompt and suffix');
     return this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       this.checkLogitBias(request.params, lm);
-      const promptIds = request.suffix === null ? lm.encodePrompt(request.prompt) : this.fimIds(lm, request.prompt, request.suffix);
-      const maxNewTokens = this.room(info, promptIds.length, request.params, 'prompt');
+      const fim = suffix === null ? null : this.fimIds(lm, prompt, suffix);
+      const promptIds = fim?.ids ?? lm.encodePrompt(prompt);
+      const maxNewTokens = this.room(
+        info,
+        promptIds.length,
+        request.params,
+        fim === null
+          ? { param: 'prompt', what: 'prompt' }
+          : { param: fim.suffixTokens > fim.prefixTokens ? 'suffix' : 'prompt', what: 'prompt and suffix' },
+      );
 
       const context = newChunkContext(request.model, 'cmpl', request.includeUsage);
       const chunks: Completion[] = [];
@@ -490,7 +599,8 @@ export class Engine {
     });
   }
 
-  private fimIds(lm: CausalLM, prefix: string, suffix: string): number[] {
+  /** The fill-in-the-middle prompt, with how many tokens each side took, so a prompt too long blames the longer side. */
+  private fimIds(lm: CausalLM, prefix: string, suffix: string): { ids: number[]; prefixTokens: number; suffixTokens: number } {
     const begin = lm.tokenId(FIM_TOKENS.begin);
     const hole = lm.tokenId(FIM_TOKENS.hole);
     const end = lm.tokenId(FIM_TOKENS.end);
@@ -500,7 +610,14 @@ export class Engine {
         'suffix',
       );
     }
-    return fimPromptIds((text) => lm.encode(text), { begin, hole, end }, lm.bosTokenId, prefix, suffix);
+    const counts = new Map<string, number>();
+    const encode = (text: string) => {
+      const ids = lm.encode(text);
+      counts.set(text, ids.length);
+      return ids;
+    };
+    const ids = fimPromptIds(encode, { begin, hole, end }, lm.bosTokenId, prefix, suffix);
+    return { ids, prefixTokens: counts.get(prefix) ?? 0, suffixTokens: counts.get(suffix) ?? 0 };
   }
 
   /**
@@ -549,11 +666,17 @@ export class Engine {
   }
 
   /** Next-token logits for raw text: a diagnostic used to compare runtimes and dtypes. */
-  nextTokenLogits(text: string): Promise<Float32Array> {
+  async nextTokenLogits(input: unknown): Promise<Float32Array> {
+    this.received += 1;
+    const text = validateText(input, 'text');
+    this.checkLength(text.length, 'text', 'text');
     return this.queue.run(undefined, async () => {
-      if (!this.lm) throw modelNotFound('(none)', 'is not loaded; call load() first.');
+      if (!this.lm || !this.loadedInfo) throw modelNotFound('(none)', 'is not loaded; call load() first.');
+      if (this.lm.deviceLost) throw this.lm.deviceLost;
+      const ids = this.lm.encode(text);
+      this.room(this.loadedInfo, ids.length, { ...defaultGenerationParams(), maxTokens: null }, { param: 'text', what: 'text' });
       await this.lm.reset();
-      return this.lm.forward(this.lm.encode(text));
+      return this.lm.forward(ids);
     });
   }
 }
@@ -595,26 +718,4 @@ function parseToolCall(text: string): ToolCall | null {
   } catch {
     return null;
   }
-}
-
-function loadFailure(modelId: string, error: unknown) {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/Could not locate file|404|not found/i.test(message)) {
-    return modelNotFound(modelId, `could not be found on the hub (${message}).`);
-  }
-  if (/failed to fetch|network|load failed/i.test(message)) {
-    return new ApiError(
-      {
-        message: `Downloading '${modelId}' failed: the network request did not complete (${message}). Check your connection and press Load again; files already downloaded stay cached.`,
-        type: 'server_error',
-        param: 'model',
-        code: 'network_error',
-      },
-      502,
-    );
-  }
-  return new ApiError(
-    { message: `Loading '${modelId}' failed: ${message}`, type: 'server_error', param: 'model', code: 'model_load_failed' },
-    502,
-  );
 }

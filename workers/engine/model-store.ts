@@ -13,6 +13,7 @@ import type { Dtype } from '../../src/protocol/types.ts';
 import { validateModelField } from '../../src/protocol/validation.ts';
 import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, catalogEntry, resolveModelHost } from './catalog.ts';
 import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
+import { parseFileUrl, type Manifest, type VerifiedCache } from './verified-cache.ts';
 
 /** The files besides the ONNX graph that a load fetches, where the repository has them. */
 const SUPPORT_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
@@ -25,7 +26,8 @@ interface TreeEntry {
   type: 'file' | 'directory';
   path: string;
   size: number;
-  lfs?: { size: number };
+  /** `oid` is the content's SHA-256. */
+  lfs?: { size: number; oid?: string };
 }
 
 interface HubConfig {
@@ -36,13 +38,6 @@ interface HubConfig {
   hidden_size?: number;
   vocab_size?: number;
   max_position_embeddings?: number;
-}
-
-/** Where a cached response came from: the model and the file inside its repository. */
-function parseFileUrl(url: string): { modelId: string; path: string } | null {
-  const match = /\/([^/]+)\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(new URL(url).pathname);
-  if (!match) return null;
-  return { modelId: `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`, path: decodeURIComponent(match[3]) };
 }
 
 function fileUrl(host: string, modelId: string, path: string): string {
@@ -97,7 +92,21 @@ export class ModelStore {
   constructor(
     private readonly devModelHost: string | null,
     private readonly fetch: Fetch,
+    /** Told of deletions, so a download still running does not store the deleted model again. */
+    private readonly verifiedCache: VerifiedCache | null = null,
   ) {}
+
+  /** What each file of a model must be (size, SHA-256), by hub URL; empty when the hub cannot be asked. */
+  async manifest(modelId: string, host: string): Promise<Manifest> {
+    const tree = await this.tree(host, modelId).catch(() => 'unavailable');
+    const manifest: Manifest = new Map();
+    if (typeof tree === 'string') return manifest;
+    for (const item of tree) {
+      if (item.type !== 'file') continue;
+      manifest.set(fileUrl(host, modelId, item.path), { path: item.path, size: item.lfs?.size ?? item.size, sha256: item.lfs?.oid ?? null });
+    }
+    return manifest;
+  }
 
   /** Download size per dtype, which dtypes are cached, and the layer geometry for a memory estimate. */
   async sizes(modelIdInput: unknown): Promise<ModelSizes> {
@@ -172,7 +181,8 @@ export class ModelStore {
     for (const model of models.values()) {
       const modelFileName = catalogEntry(model.id)?.modelFileName ?? DEFAULT_MODEL_FILE_NAME;
       const paths = new Set(model.files.map((file) => file.path));
-      model.dtypes = ALL_DTYPES.filter((dtype) => paths.has(graphPath(modelFileName, dtype)));
+      // A dtype counts as cached only with the config it loads with: a graph left alone (its download outlived a delete) is not a model.
+      model.dtypes = paths.has('config.json') ? ALL_DTYPES.filter((dtype) => paths.has(graphPath(modelFileName, dtype))) : [];
       model.files.sort((a, b) => a.path.localeCompare(b.path));
     }
     return { object: 'list', data: [...models.values()].sort((a, b) => a.id.localeCompare(b.id)) };
@@ -181,6 +191,7 @@ export class ModelStore {
   /** Removes every cached file of a model, interrupted downloads included. The loaded model keeps running. */
   async delete(modelIdInput: unknown): Promise<CacheDeleteResult> {
     const id = validateModelField(modelIdInput);
+    this.verifiedCache?.drop(id);
     if (!hasCacheStorage()) return { id, object: 'model.cache.deleted', deleted: false, files_deleted: 0, bytes_freed: 0 };
     const complete = await deleteEntries(await caches.open(env.cacheKey), (url) => parseFileUrl(url)?.modelId === id);
     const partial = await deleteEntries(await caches.open(PARTIAL_CACHE_NAME), (url) => {
@@ -219,6 +230,8 @@ export class ModelStore {
    * A string says why the hub could not be asked; a missing or private model is an error.
    */
   private async tree(host: string, modelId: string): Promise<TreeEntry[] | string> {
+    // Offline, asking would only fail: a cached model then loads with no network request at all.
+    if (globalThis.navigator?.onLine === false) return 'The browser is offline, so download sizes are unknown.';
     const entries: TreeEntry[] = [];
     let next: string | null = `${host}api/models/${modelId}/tree/${REVISION}?recursive=true`;
     while (next) {
@@ -233,7 +246,7 @@ export class ModelStore {
         throw modelNotFound(modelId, 'is private or gated on the Hugging Face hub; this app downloads only public models.');
       }
       if (!response.ok) return `The hub answered HTTP ${response.status}, so download sizes are unknown.`;
-      entries.push(...((await response.json()) as TreeEntry[]));
+      for (const entry of (await response.json()) as TreeEntry[]) entries.push(entry);
       next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1] ?? null;
     }
     return entries;

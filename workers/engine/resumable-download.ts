@@ -6,7 +6,14 @@
  * of its own; the next request for the file sends `Range: bytes=N-` and
  * stitches the stored segments in front of the rest. A server that ignores the
  * range, or whose file changed (other size or ETag), gets a full download.
+ *
+ * Every download bypasses the browser's HTTP cache (`cache: 'no-store'`):
+ * Cache Storage already keeps the files, and an HTTP cache holding part of
+ * one turns a plain request into a range request on its own, whose 206 would
+ * reach the runtime as if it were the whole file. A 206 to a request for the
+ * whole file is accepted only if it does hold all of it.
  */
+import { DownloadServerError } from './load-errors.ts';
 
 export type Fetch = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -58,6 +65,18 @@ interface StoredPrefix {
 /** A strong identity of the file's content: its ETag (the hub's points at the blob), else Last-Modified. */
 function validatorOf(response: Response): string | null {
   return response.headers.get('x-linked-etag') ?? response.headers.get('etag') ?? response.headers.get('last-modified');
+}
+
+let usable: Promise<boolean> | null = null;
+
+/**
+ * Whether Cache Storage opens at all. It can exist and still refuse: in a
+ * third-party frame where the browser blocks third-party storage (the
+ * embeddable widget on some browsers). Downloads then go straight to memory.
+ */
+export function cacheStorageUsable(): Promise<boolean> {
+  usable ??= typeof caches === 'undefined' ? Promise.resolve(false) : caches.open(PARTIAL_CACHE_NAME).then(() => true, () => false);
+  return usable;
 }
 
 function openPartials(): Promise<Cache> {
@@ -210,6 +229,17 @@ function wholeFile(body: ReadableStream<Uint8Array>, from: Response, total: numb
   return new Response(body, { status: 200, statusText: 'OK', headers });
 }
 
+/** The whole file, past the HTTP cache; a partial answer to it is a server failure, never passed on as the file. */
+async function fetchWhole(base: Fetch, url: string, init: RequestInit | undefined): Promise<Response> {
+  const response = await base(url, { ...init, cache: 'no-store' });
+  if (response.status !== 206) return response;
+  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+  const total = Number(range?.[3]);
+  if (range && response.body && Number(range[1]) === 0 && Number(range[2]) + 1 === total) return wholeFile(response.body, response, total);
+  await response.body?.cancel().catch(() => undefined);
+  throw new DownloadServerError(206, url);
+}
+
 function record(url: string, response: Response): Response {
   const total = Number(response.headers.get('content-length') ?? 0);
   if (response.status !== 200 || !response.body || total < RESUMABLE_MIN_BYTES) return response;
@@ -221,20 +251,22 @@ export function resumableFetch(base: Fetch): Fetch {
   return async (input, init) => {
     const url = String(input);
     const headers = new Headers(init?.headers);
-    const plain = (init?.method ?? 'GET') !== 'GET' || headers.has('range') || !isHubFileUrl(url) || typeof caches === 'undefined';
+    const plain = (init?.method ?? 'GET') !== 'GET' || headers.has('range') || !isHubFileUrl(url);
     if (plain) return base(input, init);
+    // Without Cache Storage (Node, or a widget whose storage is blocked) nothing partial can be kept: the whole file, into memory.
+    if (!(await cacheStorageUsable())) return fetchWhole(base, url, init);
 
     const partial = await readPartial(url);
-    if (!partial) return record(url, await base(url, init));
+    if (!partial) return record(url, await fetchWhole(base, url, init));
 
     headers.set('range', `bytes=${partial.bytes}-`);
-    const response = await base(url, { ...init, headers });
+    const response = await base(url, { ...init, headers, cache: 'no-store' });
     if (response.body && continues(response, partial)) {
       return wholeFile(stitched(partial, recorded(url, response.body, partial.bytes, partial.total, partial.validator)), response, partial.total);
     }
     await discardPartial(url);
     if (response.status === 200) return record(url, response);
     await response.body?.cancel();
-    return record(url, await base(url, init));
+    return record(url, await fetchWhole(base, url, init));
   };
 }

@@ -3,11 +3,11 @@
  * to an engine page, then turning the page's replies into OpenAI's HTTP: a JSON
  * body, or server-sent events for a stream.
  */
-import { ApiError, cancelled, toApiError, type LoadedModel } from '../../src/protocol/index.ts';
+import { ApiError, cancelled, checkBodyBounds, requestRefusal, toApiError, type LoadedModel } from '../../src/protocol/index.ts';
 import { BRIDGE, type BridgeOperation, type BridgeReply } from '../../src/api/http-bridge-messages.ts';
 import type { BridgeConnection } from './bridge-connection.ts';
 import type { EngineHosts } from './engine-hosts.ts';
-import { SSE_DONE, SSE_HEADERS, errorResponse, jsonResponse, parseJsonBody, requestedModel, sseEvent } from './http.ts';
+import { SSE_DONE, SSE_HEADERS, errorResponse, jsonResponse, parseJsonBody, readBody, requestedModel, sseEvent } from './http.ts';
 import type { Route } from './routes.ts';
 
 /** A page that accepted nothing within this long is taken as frozen, and the next page is tried. */
@@ -35,6 +35,8 @@ export interface Exchange {
   request: Request;
   /** The client that made the request, or null. */
   requesterId: string | null;
+  /** That client's origin, when the service worker knows it. */
+  requesterOrigin: string | null;
   /** Keeps the service worker alive after the response has started, while a stream runs. */
   keepAlive: (work: Promise<unknown>) => void;
 }
@@ -42,10 +44,19 @@ export interface Exchange {
 export class HttpApi {
   private readonly encoder = new TextEncoder();
 
-  constructor(private readonly hosts: EngineHosts) {}
+  /** `appOrigin` is the only origin whose pages the API answers. */
+  constructor(
+    private readonly hosts: EngineHosts,
+    private readonly appOrigin: string,
+  ) {}
 
   async respond(route: Route, exchange: Exchange): Promise<Response> {
     try {
+      const { request } = exchange;
+      const facts = { method: request.method, mode: request.mode, headers: request.headers, clientOrigin: exchange.requesterOrigin };
+      // Refused before anything else sees the request, the engine included.
+      const refused = requestRefusal(facts, this.appOrigin);
+      if (refused) return errorResponse(refused);
       switch (route.kind) {
         case 'error':
           return errorResponse(route.error, route.allow ? { Allow: route.allow } : {});
@@ -53,7 +64,9 @@ export class HttpApi {
           return await this.health();
         case 'chat.completions.create':
         case 'completions.create': {
-          const body = parseJsonBody(await exchange.request.text());
+          const body = parseJsonBody(await readBody(request));
+          // Structured clone recurses: a body nested thousands deep would overflow the stack on its way to the page.
+          checkBodyBounds(body);
           return await this.forward({ name: route.kind, body }, requestedModel(body), exchange);
         }
         case 'models.list':

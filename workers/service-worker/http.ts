@@ -2,7 +2,7 @@
  * HTTP on OpenAI's terms: JSON bodies, errors as `{ error: { message, type,
  * param, code } }` with the ApiError's status, and streams as server-sent events.
  */
-import { ApiError, invalidRequest } from '../../src/protocol/index.ts';
+import { ApiError, MAX_BODY_BYTES, invalidRequest, payloadTooLarge } from '../../src/protocol/index.ts';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
@@ -25,6 +25,35 @@ export function errorResponse(error: ApiError, extraHeaders: Record<string, stri
 /** One server-sent event. JSON.stringify escapes newlines, so the payload is always a single `data:` line. */
 export function sseEvent(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
+}
+
+/**
+ * A request body as text, read no further than `maxBytes`: past that it is a
+ * 413, whatever the client keeps sending.
+ */
+export async function readBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw payloadTooLarge(`The request body is over ${maxBytes} bytes; no valid request is that large.`);
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /** The raw JSON of a request body, or a 400 saying why it is not JSON. */

@@ -21,6 +21,7 @@ import swift from 'highlight.js/lib/languages/swift';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
+import { revealInHtml } from '../format-chars.ts';
 
 /**
  * Only the core and the languages people ask a coding model about, so the
@@ -51,10 +52,11 @@ interface Highlighted {
   atTopLevel: boolean;
 }
 
+/** Highlighted code, with its invisible characters shown (see format-chars.ts). */
 function highlight(code: string, grammar: string | null): Highlighted {
-  if (grammar === null) return { html: escapeHtml(code), atTopLevel: true };
+  if (grammar === null) return { html: revealInHtml(escapeHtml(code), 'code'), atTopLevel: true };
   const result = highlighter.highlight(code, { language: grammar, ignoreIllegals: true });
-  return { html: result.value, atTopLevel: result._top === highlighter.getLanguage(grammar) };
+  return { html: revealInHtml(result.value, 'code'), atTopLevel: result._top === highlighter.getLanguage(grammar) };
 }
 
 /** The whole of a finished code block, in one pass. */

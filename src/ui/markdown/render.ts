@@ -1,4 +1,5 @@
 import { Lexer, Marked, type Links, type Token, type Tokens } from 'marked';
+import { hasHiddenChars, revealInHtml } from '../format-chars.ts';
 import { escapeHtml, grammarFor, highlightCode } from './highlight.ts';
 
 /** Links may only point at the web or at mail: no javascript:, data:, blob: or relative URLs into the app. */
@@ -11,29 +12,43 @@ export function codeLabel(info: string | undefined): string {
   return info?.trim().split(/\s+/)[0]?.toLowerCase() || 'code';
 }
 
+/** Shown above code that holds bidi controls or other invisible characters, as code hosts warn. */
+export const HIDDEN_CHARS_WARNING =
+  'This code contains hidden Unicode characters (shown as U+…): they can make it read differently from what it does.';
+
 /**
  * The markup of a code block. CodeBlock.svelte renders the same structure for
  * blocks that are still streaming, so a finished block looks exactly alike.
  */
-export function codeBlockHtml(label: string, grammar: string | null, highlighted: string): string {
+export function codeBlockHtml(label: string, grammar: string | null, highlighted: string, hiddenChars: boolean): string {
   const language = grammar ? ` language-${grammar}` : '';
+  const warning = hiddenChars ? `<p class="code-warning">${HIDDEN_CHARS_WARNING}</p>` : '';
   return (
     `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeHtml(label)}</span>` +
-    `<button type="button" class="code-copy">Copy</button></div>` +
+    `<button type="button" class="code-copy">Copy</button></div>${warning}` +
     `<pre><code class="hljs${language}">${highlighted}</code></pre></div>\n`
   );
 }
 
 /**
- * GFM with three changes for untrusted text: raw HTML is shown as text instead
+ * GFM with four changes for untrusted text: raw HTML is shown as text instead
  * of being interpreted, images become plain links (nothing loads by itself),
- * and links with anything but an http(s) or mailto URL keep only their text.
+ * links with anything but an http(s) or mailto URL keep only their text, and
+ * characters that would reorder or hide text are shown (see format-chars.ts).
  */
 export const markdown = new Marked({ gfm: true, breaks: false });
 markdown.use({
   renderer: {
     code({ text, lang }: Tokens.Code): string {
-      return codeBlockHtml(codeLabel(lang), grammarFor(lang ?? ''), highlightCode(text, grammarFor(lang ?? '')));
+      return codeBlockHtml(codeLabel(lang), grammarFor(lang ?? ''), highlightCode(text, grammarFor(lang ?? '')), hasHiddenChars(text, 'code'));
+    },
+    codespan({ text }: Tokens.Codespan): string {
+      return `<code>${revealInHtml(escapeHtml(text), 'code')}</code>`;
+    },
+    // Leaf text only: bidi controls in prose are shown where they stand, so "\u202Egnp.exe" cannot pass for "exe.png".
+    text(token: Tokens.Text | Tokens.Escape): string | false {
+      if ('tokens' in token && token.tokens) return false;
+      return revealInHtml('escaped' in token && token.escaped ? token.text : escapeHtml(token.text), 'text');
     },
     html(token: Tokens.HTML | Tokens.Tag): string {
       return 'block' in token && token.block

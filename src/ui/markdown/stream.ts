@@ -1,4 +1,5 @@
 import type { Links, Token, Tokens } from 'marked';
+import { hasHiddenChars } from '../format-chars.ts';
 import { grammarFor, IncrementalHighlighter, type CodeSegment } from './highlight.ts';
 import { codeLabel, lexBlocks, renderTokens } from './render.ts';
 
@@ -15,6 +16,8 @@ export interface CodeBlock {
   readonly label: string;
   readonly grammar: string | null;
   readonly segments: readonly CodeSegment[];
+  /** Whether the code holds bidi controls or other invisible characters, which the view warns about. */
+  readonly hiddenChars: boolean;
 }
 
 export type Block = HtmlBlock | CodeBlock;
@@ -187,7 +190,14 @@ export class MarkdownStream {
     if (!slot.code || slot.code.grammar !== grammar || !slot.code.continues(token.text)) {
       slot.code = new IncrementalHighlighter(grammar);
     }
-    const block: CodeBlock = { kind: 'code', id: slot.id, label: codeLabel(token.lang), grammar, segments: slot.code.update(token.text) };
+    const block: CodeBlock = {
+      kind: 'code',
+      id: slot.id,
+      label: codeLabel(token.lang),
+      grammar,
+      segments: slot.code.update(token.text),
+      hiddenChars: hasHiddenChars(token.text, 'code'),
+    };
     slot.source = token.raw;
     slot.block = block;
     return block;

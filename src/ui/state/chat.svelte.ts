@@ -129,6 +129,7 @@ class ChatState {
       } else {
         reply.finish = 'error';
         reply.error = { message: error.message, code: error.error.code };
+        modelState.noticeFailure(error);
       }
     } finally {
       reply.finish ??= 'stop';

@@ -69,6 +69,7 @@ export class CompletionRun {
       } else {
         this.end = 'error';
         this.error = error.message;
+        modelState.noticeFailure(error);
       }
     } finally {
       this.streaming = false;

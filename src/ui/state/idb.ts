@@ -31,6 +31,27 @@ export class ObjectStore<Value extends object> {
     return settled(this.database.transaction(this.name, 'readonly').objectStore(this.name).getAll() as IDBRequest<Value[]>);
   }
 
+  get(key: IDBValidKey): Promise<Value | undefined> {
+    return settled(this.database.transaction(this.name, 'readonly').objectStore(this.name).get(key) as IDBRequest<Value | undefined>);
+  }
+
+  /**
+   * Reads the record under `key` and writes what `change` makes of it, in one
+   * transaction: no other tab's write can land between the read and the
+   * write. Resolves with the record written, once committed.
+   */
+  update(key: IDBValidKey, change: (stored: Value | undefined) => Value): Promise<Value> {
+    const transaction = this.database.transaction(this.name, 'readwrite');
+    const store = transaction.objectStore(this.name);
+    let written: Value | undefined;
+    const read = store.get(key) as IDBRequest<Value | undefined>;
+    read.onsuccess = () => {
+      written = change(read.result);
+      store.put(written);
+    };
+    return committed(transaction).then(() => written as Value);
+  }
+
   /** Resolves once the write is committed, so a reload right after it still sees the record. */
   put(value: Value): Promise<void> {
     const transaction = this.database.transaction(this.name, 'readwrite');

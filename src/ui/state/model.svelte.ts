@@ -8,7 +8,7 @@ export type DeviceChoice = 'auto' | Device;
 export type DtypeChoice = 'auto' | Dtype;
 
 /** How a load ended badly, so the panel can say what to do next. */
-export type LoadProblem = 'cancelled' | 'network' | 'not_found' | 'storage' | 'failed';
+export type LoadProblem = 'cancelled' | 'network' | 'server' | 'not_found' | 'storage' | 'failed' | 'gpu_lost';
 
 /** navigator.deviceMemory: Chromium only, so not in TypeScript's DOM types. */
 function deviceMemoryGib(): number | null {
@@ -19,6 +19,7 @@ function deviceMemoryGib(): number | null {
 function problemOf(error: ApiError): LoadProblem {
   if (error.status === 499) return 'cancelled';
   if (error.error?.code === 'network_error') return 'network';
+  if (error.error?.code === 'server_failed') return 'server';
   if (error.status === 404) return 'not_found';
   if (/quota/i.test(error.message)) return 'storage';
   return 'failed';
@@ -37,6 +38,8 @@ class ModelState {
   loading = $state(false);
   error = $state<string | null>(null);
   problem = $state<LoadProblem | null>(null);
+  /** What the last load repaired in the browser cache: damaged files it deleted and fetched again. */
+  repairs = $state<string[]>([]);
   /** Set after a load whose files the browser did not keep (storage full). */
   notStored = $state(false);
   /** Reasons the next load may not fit; the load waits for the user to confirm. */
@@ -109,6 +112,24 @@ class ModelState {
     this.pendingWarnings = null;
   }
 
+  /**
+   * A request failed: if the GPU device was lost, the model is gone, and the
+   * panel says so and offers WebGPU again (after a page reload) or WASM.
+   */
+  noticeFailure(error: ApiError): void {
+    if (error.error.code !== 'gpu_device_lost') return;
+    this.loaded = null;
+    this.problem = 'gpu_lost';
+    this.error = error.message;
+  }
+
+  /** After a lost GPU device: the same model on WASM, now. */
+  loadOnWasm(): Promise<void> {
+    this.device = 'wasm';
+    this.dtype = 'auto';
+    return this.load();
+  }
+
   /** Stops the running load, downloads included. Finished files stay cached, and so does the part of a file already fetched. */
   cancel(): void {
     this.controller?.abort();
@@ -119,6 +140,7 @@ class ModelState {
     this.error = null;
     this.problem = null;
     this.notStored = false;
+    this.repairs = [];
     this.progress = null;
     this.loaded = null;
     this.speed = 0;
@@ -131,6 +153,7 @@ class ModelState {
         dtype: this.dtype === 'auto' ? undefined : this.dtype,
         signal: this.controller.signal,
         onProgress: (progress) => {
+          if (progress.notice) this.repairs.push(progress.notice);
           this.progress = progress;
           meter.add(performance.now(), progress.loaded_bytes);
           this.speed = meter.bytesPerSecond;

@@ -39,6 +39,11 @@ export function sequence(...items: Expr[]): Expr {
 }
 
 export function choice(...options: Expr[]): Expr {
+  return choiceOf(options);
+}
+
+/** `choice` over a list of any length: an enum of many values would overflow the stack as spread arguments. */
+export function choiceOf(options: Expr[]): Expr {
   return options.length === 1 ? options[0] : { kind: 'choice', options };
 }
 

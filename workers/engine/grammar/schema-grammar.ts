@@ -10,7 +10,7 @@
  * validates against the schema.
  */
 import { invalidRequest } from '../../../src/protocol/errors.ts';
-import { EMPTY, Grammar, choice, literal, ref, repeat, sequence, type Expr } from './ebnf.ts';
+import { EMPTY, Grammar, choice, choiceOf, literal, ref, repeat, sequence, type Expr } from './ebnf.ts';
 import { BOOLEAN, INTEGER, MAX_INTEGER_DIGITS, NULL, NUMBER, PLAIN_CHAR, STRING, STRING_REST, VALUE, WS, arrayOf, defineJsonBasics, mapOf } from './json-grammar.ts';
 import { LARGEST, decimalRange, integerRange, type Bound } from './numeric-range.ts';
 
@@ -160,7 +160,7 @@ class SchemaConverter {
       this.only(path, ['anyOf'], constraints);
       const options = schema.anyOf;
       if (!Array.isArray(options) || options.length === 0) this.fail(`${path}/anyOf`, "'anyOf' must be a non-empty array of schemas.");
-      return choice(...options.map((option, index) => this.expr(option, `${path}/anyOf/${index}`)));
+      return choiceOf(options.map((option, index) => this.expr(option, `${path}/anyOf/${index}`)));
     }
     const types = this.types(schema, path);
     return choice(...types.map((type) => this.typed(type, schema, path)));
@@ -357,7 +357,7 @@ class SchemaConverter {
     const types = 'type' in schema ? this.types(schema, path) : null;
     const allowed = types ? values.filter((value) => types.some((type) => matchesType(value, type))) : values;
     if (allowed.length === 0) this.fail(path, `no value in '${keyword}' has the type '${types?.join(', ')}'.`);
-    return choice(...[...new Set(allowed.map((value) => JSON.stringify(value)))].map(literal));
+    return choiceOf([...new Set(allowed.map((value) => JSON.stringify(value)))].map(literal));
   }
 
   private reference(target: unknown, path: string): Expr {

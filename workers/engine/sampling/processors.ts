@@ -6,6 +6,13 @@
 
 export type LogitsProcessor = (logits: Float32Array, history: readonly number[]) => Float32Array;
 
+/** The largest finite float32. A processor that would push a finite logit past it stops here, since ±Infinity - ±Infinity is NaN downstream. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+function clampFinite(value: number): number {
+  return Math.min(FLOAT32_MAX, Math.max(-FLOAT32_MAX, value));
+}
+
 /** Ids at or past `limit` have no text in the tokenizer: only padding rows of lm_head. */
 export function suppressFrom(limit: number): LogitsProcessor {
   return (logits) => {
@@ -22,7 +29,8 @@ export function repetitionPenalty(penalty: number): LogitsProcessor {
     for (const token of new Set(history)) {
       if (token < 0 || token >= out.length) continue;
       const value = out[token];
-      out[token] = value < 0 ? value * penalty : value / penalty;
+      // A tiny penalty (1e-300) would send a positive logit to Infinity; a masked token stays masked.
+      if (Number.isFinite(value)) out[token] = clampFinite(value < 0 ? value * penalty : value / penalty);
     }
     return out;
   };
@@ -55,8 +63,24 @@ export function logitBias(bias: ReadonlyMap<number, number>): LogitsProcessor {
   };
 }
 
+/**
+ * Divides every logit by the temperature. Where that would overflow float32 (a
+ * temperature such as 1e-38), it subtracts the largest logit first: softmax is
+ * the same after a shift, the top token stays at 0 and the rest fall to
+ * -Infinity as their probabilities do, and nothing becomes NaN.
+ */
 export function temperature(value: number): LogitsProcessor {
-  return (logits) => logits.map((x) => x / value);
+  return (logits) => {
+    let max = -Infinity;
+    let largest = 0;
+    for (const x of logits) {
+      if (x === -Infinity) continue;
+      if (x > max) max = x;
+      if (Math.abs(x) > largest) largest = Math.abs(x);
+    }
+    if (largest / value <= FLOAT32_MAX) return logits.map((x) => x / value);
+    return logits.map((x) => (x - max) / value);
+  };
 }
 
 /** The k-th largest value, by quickselect on a copy: O(n), where sorting the vocabulary is O(n log n). */

@@ -14,10 +14,16 @@ import {
 } from './processors.ts';
 import type { RandomSource } from './random.ts';
 
-/** The most likely token; the lowest id wins a tie, so greedy decoding is deterministic. */
+/** The most likely token; the lowest id wins a tie, so greedy decoding is deterministic. A NaN never wins. */
 export function argmax(logits: Float32Array): number {
   let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  let bestValue = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    if (logits[i] > bestValue) {
+      best = i;
+      bestValue = logits[i];
+    }
+  }
   return best;
 }
 
@@ -28,7 +34,8 @@ export function sampleFrom(logits: Float32Array, random: RandomSource): number {
   let cumulative = 0;
   let last = -1;
   for (let i = 0; i < probs.length; i++) {
-    if (probs[i] === 0) continue;
+    // Also skips NaN: a token without a real probability is never drawn, nor chosen as the fallback below.
+    if (!(probs[i] > 0)) continue;
     cumulative += probs[i];
     last = i;
     if (u < cumulative) return i;
@@ -66,6 +73,9 @@ export function createSampler(
   if (params.frequencyPenalty !== 0 || params.presencePenalty !== 0) {
     shaping.push(frequencyPresencePenalty(params.frequencyPenalty, params.presencePenalty, promptLength));
   }
+  // A temperature too small to divide by (1 / T overflows) is greedy decoding; the smallest
+  // ones that can be divided by are kept finite by the temperature processor itself.
+  const greedy = params.temperature === 0 || !Number.isFinite(1 / params.temperature);
   const truncation: LogitsProcessor[] = [];
   if (params.temperature !== 1) truncation.push(temperature(params.temperature));
   if (params.topK > 0) truncation.push(topK(params.topK));
@@ -74,6 +84,6 @@ export function createSampler(
 
   const shape = (logits: Float32Array, history: readonly number[]) => applyChain(shaping, logits, history);
   const choose = (shaped: Float32Array, history: readonly number[]) =>
-    params.temperature === 0 ? argmax(shaped) : sampleFrom(applyChain(truncation, shaped, history), random);
+    greedy ? argmax(shaped) : sampleFrom(applyChain(truncation, shaped, history), random);
   return { shape, choose, next: (logits, history) => choose(shape(logits, history), history) };
 }
