@@ -17,6 +17,9 @@ const ortDist = 'node_modules/onnxruntime-web/dist';
 
 type Next = () => void;
 
+/** Pages only test builds contain. */
+const TEST_PAGES = ['e2e/pages/openai-sdk.html', 'e2e/pages/bench-transformers.html', 'e2e/pages/bench-wllama.html'];
+
 /** Serves ONNX Runtime's WASM files from the app's own origin in dev, and copies them into the build. */
 function onnxRuntimeFiles(): Plugin {
   let outDir = 'dist';
@@ -139,9 +142,10 @@ export default defineConfig(({ command, mode }) => ({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
-    // Test builds add the page that drives the HTTP API through the official openai SDK.
+    // Test builds add the page that drives the HTTP API through the official openai SDK, and the
+    // benchmark's pages for bare transformers.js and wllama (scripts/bench-full.ts).
     rolldownOptions: {
-      input: mode === 'test' ? ['index.html', 'embed.html', 'e2e/pages/openai-sdk.html'] : ['index.html', 'embed.html'],
+      input: mode === 'test' ? ['index.html', 'embed.html', ...TEST_PAGES] : ['index.html', 'embed.html'],
     },
   },
 }));
