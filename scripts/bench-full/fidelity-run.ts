@@ -69,7 +69,10 @@ async function compareEngines(oursContext: BrowserContext, wllamaContext: Browse
   const ours = await oursContext.newPage();
   await ours.goto(options.url);
   await ours.waitForFunction(() => window.deepseek !== undefined);
-  await ours.evaluate(({ model, dtype }) => window.deepseek.load(model, { device: 'wasm', dtype }), { model: options.model, dtype: options.dtype });
+  await ours.evaluate(
+    ({ model, dtype, threads }) => window.deepseek.load(model, { device: 'wasm', dtype, wasm_threads: threads }),
+    { model: options.model, dtype: options.dtype, threads: options.threads },
+  );
   const wllama = await openEnginePage(wllamaContext, options.url, 'wllama');
   await loadEngine(wllama, { model: options.model, variant: options.gguf, device: 'wasm', threads: options.threads, contextTokens: 256 });
   const results: FidelityCase[] = [];

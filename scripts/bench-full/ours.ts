@@ -26,14 +26,15 @@ async function openApp(context: BrowserContext, url: string): Promise<Page> {
   return page;
 }
 
-async function load(page: Page, model: string, device: Device, dtype: Dtype): Promise<{ ms: number; loaded: LoadedModel }> {
+/** Loads in the page; `threads` sizes the WASM pool, which a page's first load fixes (the WebGPU load reuses the page's). */
+async function load(page: Page, model: string, device: Device, dtype: Dtype, threads: number): Promise<{ ms: number; loaded: LoadedModel }> {
   return page.evaluate(
-    async ({ model, device, dtype }) => {
+    async ({ model, device, dtype, threads }) => {
       const start = performance.now();
-      const loaded = await window.deepseek.load(model, { device, dtype });
+      const loaded = await window.deepseek.load(model, { device, dtype, wasm_threads: threads });
       return { ms: performance.now() - start, loaded };
     },
-    { model, device, dtype },
+    { model, device, dtype, threads },
   );
 }
 
@@ -114,14 +115,14 @@ export async function runOurs(context: BrowserContext, url: string, options: Ben
   const { model, dtype } = options;
   const banned = prompts.bannedIds;
   const cold = await openApp(context, url);
-  const coldLoad = await load(cold, model, 'wasm', dtype);
+  const coldLoad = await load(cold, model, 'wasm', dtype, options.threads);
   progress('ours', 'load cold', coldLoad.ms);
   await cold.close();
   const page = await openApp(context, url);
-  const warmLoad = await load(page, model, 'wasm', dtype);
+  const warmLoad = await load(page, model, 'wasm', dtype, options.threads);
   progress('ours', 'load warm', warmLoad.ms);
   if (warmLoad.loaded.wasm_threads !== options.threads) {
-    throw new Error(`ours runs ${warmLoad.loaded.wasm_threads} WASM threads, not ${options.threads}: it takes navigator.hardwareConcurrency, up to 4.`);
+    throw new Error(`ours runs ${warmLoad.loaded.wasm_threads} WASM threads, not the ${options.threads} it was asked for.`);
   }
 
   await complete(page, model, prompts.warmUp.text, 2, banned);
@@ -142,7 +143,7 @@ export async function runOurs(context: BrowserContext, url: string, options: Ben
   let webgpu: EngineFigures['webgpu'] = null;
   if (options.webgpuTokens > 0) {
     const onWasm = await complete(page, model, prompts.short.text, options.webgpuTokens, banned);
-    await load(page, model, 'webgpu', dtype === 'q8' ? 'q4' : dtype);
+    await load(page, model, 'webgpu', dtype === 'q8' ? 'q4' : dtype, options.threads);
     const onGpu = await complete(page, model, prompts.short.text, options.webgpuTokens, banned);
     webgpu = { tokens: onGpu.completionTokens, tokensPerSecond: onGpu.timings.decode_tokens_per_second, agreesWithWasm: onGpu.text === onWasm.text };
   }
