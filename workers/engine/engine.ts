@@ -344,18 +344,6 @@ export class Engine {
     return { overtakeLoads: model === this.loadedInfo?.id };
   }
 
-  /**
-   * Counts a request as active while it runs; a request that found the GPU
-   * device lost leaves the state saying no model is loaded, as `loaded` does.
-   */
-  private tracked<T>(work: Promise<T>): Promise<T> {
-    return this.state.track(
-      work.finally(() => {
-        if (this.lm?.deviceLost && this.state.state.loaded) this.state.update({ loaded: null });
-      }),
-    );
-  }
-
   /** The loaded model, if it is still the one the request named when it was made. */
   private current(model: string): { lm: CausalLM; info: LoadedModel } {
     const lm = this.lm;
@@ -536,7 +524,7 @@ export class Engine {
       toolChars > messageChars ? 'tools' : 'messages',
       toolChars > 0 ? 'messages and tool descriptions' : 'messages',
     );
-    return this.tracked(this.queue.run(signal, async () => {
+    return this.state.track(this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       if (!lm.hasChatTemplate) {
@@ -599,7 +587,7 @@ export class Engine {
     // The longer part is the one to shorten.
     const blamed = suffix !== null && suffix.length > prompt.length ? 'suffix' : 'prompt';
     this.checkLength(prompt.length + (suffix?.length ?? 0), blamed, suffix === null ? 'prompt' : 'prompt and suffix');
-    return this.tracked(this.queue.run(signal, async () => {
+    return this.state.track(this.queue.run(signal, async () => {
       const startedAt = performance.now();
       const { lm, info } = this.current(request.model);
       this.checkLogitBias(request.params, lm);
