@@ -15,16 +15,20 @@ function word(part: string): string {
 
 /** The tiny random-weight models the dev and test servers serve (the catalog's dev-mirror entries). */
 const TEST_MODEL = /^tiny-random\/deepseek-coder-(\w+)$/;
+/** The full-size random-weight model `npm run fixtures:full` writes, served the same way where it exists. */
+const FULL_TEST_MODEL = /^full-random\/deepseek-coder-([\w.]+)-(\w+)$/;
 
 /** Served by the app's own dev or test server, so usable offline. */
 export function isTestModel(id: string): boolean {
-  return TEST_MODEL.test(id);
+  return TEST_MODEL.test(id) || FULL_TEST_MODEL.test(id);
 }
 
 export function modelTitle(id: string): string {
   // Named for what they are, so nobody mistakes them for DeepSeek Coder: they answer with random tokens.
   const test = TEST_MODEL.exec(id);
   if (test) return `Tiny test model (random weights) · ${word(test[1])}`;
+  const full = FULL_TEST_MODEL.exec(id);
+  if (full) return `Full-size test model (random weights) · ${word(full[1])} ${word(full[2])}`;
   const name = id.slice(id.indexOf('/') + 1).replace(/[-_]onnx$/i, '');
   return name.split(/[-_]+/).filter(Boolean).map(word).join(' ') || id;
 }

@@ -7,6 +7,7 @@ describe('modelTitle', () => {
     expect(modelTitle('Xenova/deepseek-coder-1.3b-base')).toBe('DeepSeek Coder 1.3B Base');
     expect(modelTitle('tiny-random/deepseek-coder-instruct')).toBe('Tiny test model (random weights) · Instruct');
     expect(modelTitle('tiny-random/deepseek-coder-base')).toBe('Tiny test model (random weights) · Base');
+    expect(modelTitle('full-random/deepseek-coder-1.3b-instruct')).toBe('Full-size test model (random weights) · 1.3B Instruct');
   });
 
   it('keeps versions and mixed case of other models, and upper-cases sizes', () => {
