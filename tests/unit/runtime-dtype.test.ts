@@ -34,10 +34,10 @@ describe('default dtype', () => {
 });
 
 describe('default WASM threads', () => {
-  it('leave the page one core, from 1 up to 4', () => {
+  it('are every core, from 1 up to 4', () => {
     expect(defaultWasmThreads(1, true)).toBe(1);
-    expect(defaultWasmThreads(2, true)).toBe(1);
-    expect(defaultWasmThreads(4, true)).toBe(3);
+    expect(defaultWasmThreads(2, true)).toBe(2);
+    expect(defaultWasmThreads(4, true)).toBe(4);
     expect(defaultWasmThreads(16, true)).toBe(4);
   });
 
