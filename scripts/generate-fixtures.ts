@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype, type WeightSource } from './llama-graph/graph.ts';
+import { buildModel, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype, type WeightSource } from '../workers/model-build/graph.ts';
 import {
   BASE_EOS,
   INSTRUCT_EOS,
@@ -156,10 +156,10 @@ function generatorFingerprint(): string {
   const hash = createHash('sha256');
   for (const file of [
     'scripts/generate-fixtures.ts',
-    'scripts/llama-graph/graph.ts',
-    'scripts/llama-graph/quantize.ts',
-    'scripts/llama-graph/float16.ts',
-    'scripts/llama-graph/gguf.ts',
+    'workers/model-build/graph.ts',
+    'workers/model-build/quantize.ts',
+    'workers/model-build/float16.ts',
+    'scripts/llama-graph/gguf-writer.ts',
     'scripts/llama-graph/hub-repo.ts',
     'workers/engine/sampling/random.ts',
     'fixtures/deepseek-coder/tokenizer.json',

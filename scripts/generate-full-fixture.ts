@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions, LlamaConfig, ModelDtype } from './llama-graph/graph.ts';
+import type { BuildOptions, LlamaConfig, ModelDtype } from '../workers/model-build/graph.ts';
 import { INSTRUCT_EOS, TOKENIZER_SIZE, instructTokenizerConfig, root, writeGgufFile, writeRepoFiles } from './llama-graph/hub-repo.ts';
 import { writeModelFile } from './llama-graph/model-file.ts';
 import { randomWeights } from './llama-graph/random-weights.ts';
@@ -74,11 +74,11 @@ function parseOptions(argv: string[]): Options {
 
 const GENERATOR_SOURCES = [
   'scripts/generate-full-fixture.ts',
-  'scripts/llama-graph/graph.ts',
-  'scripts/llama-graph/quantize.ts',
+  'workers/model-build/graph.ts',
+  'workers/model-build/quantize.ts',
   'scripts/llama-graph/random-weights.ts',
-  'scripts/llama-graph/gguf.ts',
-  'scripts/llama-graph/float16.ts',
+  'scripts/llama-graph/gguf-writer.ts',
+  'workers/model-build/float16.ts',
   'scripts/llama-graph/model-file.ts',
   'scripts/llama-graph/hub-repo.ts',
 ];

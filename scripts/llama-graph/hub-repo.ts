@@ -7,8 +7,8 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LlamaConfig, WeightSource } from './graph.ts';
-import { llamaMetadata, llamaTensors, writeGguf, type GgufTokenizer } from './gguf.ts';
+import type { LlamaConfig, WeightSource } from '../../workers/model-build/graph.ts';
+import { llamaMetadata, llamaTensors, writeGguf, type GgufTokenizer } from './gguf-writer.ts';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tokenizerSourceDir = join(root, 'fixtures', 'deepseek-coder');

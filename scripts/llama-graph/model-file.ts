@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
-import { buildGraph, modelProto, type BuildOptions, type LlamaConfig, type WeightSource } from './graph.ts';
+import { buildGraph, modelProto, type BuildOptions, type LlamaConfig, type WeightSource } from '../../workers/model-build/graph.ts';
 
 const { onnx } = onnxProto;
 

@@ -5,8 +5,8 @@
  * holds the whole model.
  */
 import { createRandom, type RandomSource } from '../../workers/engine/sampling/random.ts';
-import { roundToFloat16 } from './float16.ts';
-import type { LayerLinear, LayerNorm, LlamaConfig, Linear, WeightSource } from './graph.ts';
+import { roundToFloat16 } from '../../workers/model-build/float16.ts';
+import type { LayerLinear, LayerNorm, LlamaConfig, Linear, WeightSource } from '../../workers/model-build/graph.ts';
 
 export interface RandomWeightOptions {
   seed: number;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf, GGMLQuantizationType } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { float16BitsToFloat32 } from '../../scripts/llama-graph/float16.ts';
-import type { LlamaConfig } from '../../scripts/llama-graph/graph.ts';
-import { llamaMetadata, llamaTensors, ropeInterleavedRow, writeGguf, type GgufTokenizer } from '../../scripts/llama-graph/gguf.ts';
-import { quantizeQ4Symmetric } from '../../scripts/llama-graph/quantize.ts';
+import { float16BitsToFloat32 } from '../../workers/model-build/float16.ts';
+import type { LlamaConfig } from '../../workers/model-build/graph.ts';
+import { llamaMetadata, llamaTensors, ropeInterleavedRow, writeGguf, type GgufTokenizer } from '../../scripts/llama-graph/gguf-writer.ts';
+import { quantizeQ4Symmetric } from '../../workers/model-build/quantize.ts';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
 
 const config: LlamaConfig = {

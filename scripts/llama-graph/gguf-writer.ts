@@ -9,9 +9,9 @@
  * Face rotates its two halves, so the rows of q and k are permuted to match,
  * as llama.cpp's own converter does.
  */
-import { float32ToFloat16Bits, roundToFloat16 } from './float16.ts';
-import type { LayerLinear, LlamaConfig, Linear, WeightSource } from './graph.ts';
-import { quantizeQ4Symmetric, Q4_BLOCK_SIZE } from './quantize.ts';
+import { float32ToFloat16Bits, roundToFloat16 } from '../../workers/model-build/float16.ts';
+import type { LayerLinear, LlamaConfig, Linear, WeightSource } from '../../workers/model-build/graph.ts';
+import { quantizeQ4Symmetric, Q4_BLOCK_SIZE } from '../../workers/model-build/quantize.ts';
 
 /** ggml tensor types written here. */
 export const GgmlType = { F32: 0, F16: 1, Q4_0: 2 } as const;
