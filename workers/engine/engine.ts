@@ -293,7 +293,10 @@ export class Engine {
         context_length: context,
         kv_bytes_per_token: lm.kvBytesPerToken,
       };
-      this.state.update({ loaded: this.loadedInfo });
+      // One update, so no watcher ever sees the model loaded while the load still runs.
+      const finished = this.latestLoad === ticket;
+      if (finished) this.latestLoad = null;
+      this.state.update({ loaded: this.loadedInfo, ...(finished && { load: null }) });
       onProgress?.({ stage: 'ready', loaded_bytes: weightsBytes, total_bytes: weightsBytes, percent: 100 });
       return this.loadedInfo;
     }, { load: true });
