@@ -8,3 +8,4 @@ export * from './runtime.ts';
 export * from './bounds.ts';
 export * from './http-guard.ts';
 export * from './widget.ts';
+export * from './model-id.ts';

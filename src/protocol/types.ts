@@ -327,11 +327,12 @@ export interface EngineState {
 
 export interface LoadProgress {
   /**
-   * 'download' while files arrive (from the network or the browser cache);
-   * 'prepare' once they all have, while the runtime builds its session from
-   * them (seconds for a 1 GB model); 'ready' once the model can run.
+   * 'convert' while a GGUF file is read and converted into an ONNX graph (bytes
+   * of the file); 'download' while files arrive (from the network or the
+   * browser cache); 'prepare' once they all have, while the runtime builds its
+   * session from them (seconds for a 1 GB model); 'ready' once the model can run.
    */
-  stage: 'download' | 'prepare' | 'ready';
+  stage: 'convert' | 'download' | 'prepare' | 'ready';
   loaded_bytes: number;
   total_bytes: number;
   /** 0..100 over all files whose size is known. */

@@ -244,7 +244,7 @@ export function parseWelcome(data: unknown): WidgetWelcome | null {
 
 function parseProgress(value: unknown): LoadProgress | null {
   const fields = record(value);
-  if (!fields || (fields.stage !== 'download' && fields.stage !== 'prepare' && fields.stage !== 'ready')) return null;
+  if (!fields || !['convert', 'download', 'prepare', 'ready'].includes(fields.stage as string)) return null;
   const numbers = [fields.loaded_bytes, fields.total_bytes, fields.percent];
   if (!numbers.every((number) => typeof number === 'number' && number >= 0)) return null;
   if (fields.file !== undefined && typeof fields.file !== 'string') return null;

@@ -1,5 +1,6 @@
 import { invalidRequest, modelNotFound } from '../../src/protocol/errors.ts';
-import { DEFAULT_MODEL_ID, type Dtype } from '../../src/protocol/types.ts';
+import { isHubModelId, parseGgufModelId } from '../../src/protocol/model-id.ts';
+import { DEFAULT_MODEL_ID, type Device, type Dtype } from '../../src/protocol/types.ts';
 
 export const HUB_HOST = 'https://huggingface.co/';
 
@@ -37,12 +38,26 @@ export interface CatalogEntry {
    * by id wherever the dev mirror serves it.
    */
   unlisted?: true;
+  /** The devices it may run on, where not every one can hold it (a 6.7B model needs WebGPU's memory). */
+  devices?: Device[];
 }
 
 /**
- * No 6.7B entry: its ONNX exports on the hub hold fp16 (14.6 GB) or fp32
- * (27 GB) weights and no 4-bit ones, more than a browser tab can download and
- * hold. A hub id typed into the playground can still name one.
+ * A GGUF checkpoint's dtypes are the converted graph's compute precision: q4f16
+ * computes and keeps its KV cache in fp16 (WebGPU with shader-f16), q4 in fp32.
+ * Its weights stay in the file's own quantization either way.
+ */
+export const GGUF_DTYPES: Dtype[] = ['q4f16', 'q4'];
+
+function gguf(id: string, source: CatalogEntry['source'], extra: Partial<CatalogEntry> = {}): CatalogEntry {
+  return { id, source, dtypes: GGUF_DTYPES, owned_by: source === 'hub' ? 'deepseek-ai' : 'deepseek-coder-web', modelFileName: DEFAULT_MODEL_FILE_NAME, ...extra };
+}
+
+/**
+ * The 6.7B models come as GGUF files, converted in the tab: their ONNX exports
+ * on the hub hold fp16 (14.6 GB) or fp32 (27 GB) weights and no 4-bit ones.
+ * The 1.3B base model's 4-bit GGUF (TheBloke's) comes before Xenova's 8-bit
+ * ONNX export, so it is the one infill suggests.
  */
 export const CATALOG: readonly CatalogEntry[] = [
   {
@@ -52,6 +67,10 @@ export const CATALOG: readonly CatalogEntry[] = [
     owned_by: 'deepseek-ai',
     modelFileName: DEFAULT_MODEL_FILE_NAME,
   },
+  gguf('TheBloke/deepseek-coder-1.3b-base-GGUF/deepseek-coder-1.3b-base.Q4_0.gguf', 'hub'),
+  gguf('TheBloke/deepseek-coder-6.7B-instruct-GGUF/deepseek-coder-6.7b-instruct.Q4_0.gguf', 'hub', { devices: ['webgpu'] }),
+  gguf('TheBloke/deepseek-coder-6.7B-instruct-GGUF/deepseek-coder-6.7b-instruct.Q4_K_M.gguf', 'hub', { devices: ['webgpu'] }),
+  gguf('TheBloke/deepseek-coder-6.7B-base-GGUF/deepseek-coder-6.7b-base.Q4_0.gguf', 'hub', { devices: ['webgpu'] }),
   {
     // The base model, for completion and fill-in-the-middle. Xenova's export:
     // an 8-bit graph (1.36 GB) and an fp32 graph whose weights sit in
@@ -78,6 +97,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     owned_by: 'deepseek-coder-web',
     modelFileName: 'decoder_model_merged',
   },
+  // The tiny models' weights as GGUF files, in each quantization the converter reads.
+  gguf('tiny-random/deepseek-coder-instruct/deepseek-coder-instruct.Q4_0.gguf', 'dev-mirror'),
+  gguf('tiny-random/deepseek-coder-instruct/deepseek-coder-instruct.Q8_0.gguf', 'dev-mirror'),
+  gguf('tiny-random/deepseek-coder-instruct/deepseek-coder-instruct.Q4_K_M.gguf', 'dev-mirror'),
+  gguf('tiny-random/deepseek-coder-base/deepseek-coder-base.Q4_0.gguf', 'dev-mirror'),
   {
     // DeepSeek Coder 1.3B's exact shape with random weights, for the benchmarks and real-size checks.
     id: 'full-random/deepseek-coder-1.3b-instruct',
@@ -87,15 +111,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     modelFileName: DEFAULT_MODEL_FILE_NAME,
     unlisted: true,
   },
+  gguf('full-random/deepseek-coder-1.3b-instruct/deepseek-coder-1.3b-instruct.Q4_0.gguf', 'dev-mirror', { unlisted: true }),
 ];
 
 export function catalogEntry(id: string): CatalogEntry | undefined {
   return CATALOG.find((entry) => entry.id === id);
-}
-
-/** A hub repository id: `owner/name`, the characters the hub allows. */
-export function isHubModelId(id: string): boolean {
-  return /^[\w.-]+\/[\w.-]+$/.test(id) && !id.includes('..');
 }
 
 /**
@@ -107,8 +127,8 @@ export function resolveModelHost(modelId: string, devModelHost: string | null): 
     if (!devModelHost) throw modelNotFound(modelId, 'is a test model, served only by the dev and test servers.');
     return devModelHost;
   }
-  if (!isHubModelId(modelId)) {
-    throw invalidRequest(`'${modelId}' is not a Hugging Face model id of the form 'owner/name'.`, 'model');
+  if (!isHubModelId(modelId) && !parseGgufModelId(modelId)) {
+    throw invalidRequest(`'${modelId}' is not a Hugging Face model id of the form 'owner/name', nor a GGUF file 'owner/name/file.gguf'.`, 'model');
   }
   return HUB_HOST;
 }

@@ -43,9 +43,13 @@ import {
   type Usage,
 } from '../../src/protocol/index.ts';
 import { CausalLM, type FileProgress } from './causal-lm.ts';
+import { env } from '@huggingface/transformers';
+import { parseGgufModelId, type GgufModelId } from '../../src/protocol/model-id.ts';
+import { DownloadGuard } from './download-guard.ts';
+import { convertedFetch, convertedGguf, retryingFetch, type ConvertedModel } from './gguf-load.ts';
 import { loadFailure } from './load-errors.ts';
-import type { Fetch } from './resumable-download.ts';
-import { CATALOG, DEFAULT_MODEL_FILE_NAME, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
+import { cacheStorageUsable, type Fetch } from './resumable-download.ts';
+import { CATALOG, DEFAULT_MODEL_FILE_NAME, GGUF_DTYPES, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
 import { generate, type ConstrainedOutput, type GenerationResult } from './generate.ts';
 import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
 import { schemaGrammar } from './grammar/schema-grammar.ts';
@@ -166,11 +170,21 @@ export class Engine {
   private async chooseRuntime(
     options: { device?: Device; dtype?: Dtype },
     published: readonly Dtype[] | null,
+    /** The devices the model may run on, where not every one can hold it. */
+    modelDevices?: readonly Device[],
   ): Promise<{ device: Device; dtype: Dtype; reason: string }> {
     const report = await this.detectDevice();
-    const device = options.device ?? report.recommended.device;
+    const recommended = report.recommended.device;
+    const device = options.device ?? (modelDevices && !modelDevices.includes(recommended) ? modelDevices[0] : recommended);
     if (!this.host.devices.includes(device)) {
       throw invalidRequest(`Device '${device}' is not available here; use one of ${this.host.devices.join(', ')}.`, 'device');
+    }
+    if (modelDevices && !modelDevices.includes(device)) {
+      throw invalidRequest(
+        `This model runs only on ${modelDevices.join(' or ')}: on '${device}' its weights and KV cache would not fit in memory.`,
+        'device',
+        'model_too_large',
+      );
     }
     if (device === 'webgpu' && !report.webgpu) {
       throw invalidRequest('WebGPU is not available in this browser; use device "wasm".', 'device', 'webgpu_unavailable');
@@ -186,7 +200,9 @@ export class Engine {
     let reason =
       options.device || options.dtype
         ? `Chosen by you (${[options.device && 'device', options.dtype && 'dtype'].filter(Boolean).join(' and ')}).`
-        : report.recommended.reason;
+        : device === recommended
+          ? report.recommended.reason
+          : `This model needs ${device === 'webgpu' ? 'WebGPU' : device}'s memory.`;
     if (!options.dtype && published && dtype !== defaultDtype(device, report, null)) {
       reason += ` This model is published in ${published.join(', ')} only, so ${dtype}.`;
     }
@@ -213,8 +229,9 @@ export class Engine {
       if (options.wasm_threads !== undefined) this.useWasmThreads(options.wasm_threads);
       const host = this.resolveHost(modelId);
       const entry = catalogEntry(modelId);
-      const listed = entry?.dtypes;
-      const runtime = await this.chooseRuntime(options, listed ?? null);
+      const gguf = parseGgufModelId(modelId);
+      const listed = entry?.dtypes ?? (gguf ? GGUF_DTYPES : undefined);
+      const runtime = await this.chooseRuntime(options, listed ?? null, entry?.devices);
       if (listed && !listed.includes(runtime.dtype)) {
         throw invalidRequest(
           `'${modelId}' is published in ${listed.join(', ')}; it has no '${runtime.dtype}' weights.`,
@@ -251,8 +268,9 @@ export class Engine {
           host,
           ...runtime,
           modelFileName: entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME,
-          externalData: entry?.externalData,
-          fetch: this.host.downloadFetch,
+          externalData: converted?.externalData ?? entry?.externalData,
+          files: converted ? { repo: converted.repo, revision: converted.revision } : undefined,
+          fetch: converted && this.host.downloadFetch ? convertedFetch(converted, this.host.downloadFetch) : this.host.downloadFetch,
           signal,
           onFileProgress: report,
           onPreparing: () => {
@@ -260,6 +278,11 @@ export class Engine {
             onProgress?.({ stage: 'prepare', loaded_bytes: totals, total_bytes: totals, percent: 100 });
           },
         });
+      const converted = gguf
+        ? await this.convertGguf(gguf, host, runtime, signal, (read, total) =>
+            onProgress?.({ stage: 'convert', loaded_bytes: read, total_bytes: total, percent: total > 0 ? (read / total) * 100 : 0 }),
+          )
+        : null;
       const cache = this.host.modelCache;
       const tell = (notice: string) => onProgress?.({ ...lastProgress, notice });
       await cache?.beginLoad(modelId, host, tell);
@@ -281,7 +304,7 @@ export class Engine {
         await lm.dispose();
         throw cancelled();
       }
-      const weightsBytes = [...files.values()].reduce((sum, file) => sum + file.total, 0);
+      const weightsBytes = converted?.weightsBytes ?? [...files.values()].reduce((sum, file) => sum + file.total, 0);
       const context = contextLength(lm.kvBytesPerToken, lm.maxPositionEmbeddings, { device: runtime.device, weightsBytes });
       this.lm = lm;
       this.loadedInfo = {
@@ -309,6 +332,19 @@ export class Engine {
         this.state.update({ load: null });
       }
     }
+  }
+
+  /** The converted graph of a GGUF load: stored by an earlier load, or converted now, stored as it is made. */
+  private async convertGguf(
+    id: GgufModelId,
+    host: string,
+    runtime: { device: Device; dtype: Dtype },
+    signal: AbortSignal | undefined,
+    onConvertProgress: (read: number, total: number) => void,
+  ): Promise<ConvertedModel> {
+    const downloads = new DownloadGuard(retryingFetch(this.host.downloadFetch ?? ((input, init) => fetch(input, init))), signal);
+    const cache = (await cacheStorageUsable()) ? await caches.open(env.cacheKey) : null;
+    return downloads.race(convertedGguf({ id, host, ...runtime, fetch: downloads.fetch, cache, onConvertProgress }));
   }
 
   /** Applies a load's `wasm_threads`, which only the first load of a page can change. */

@@ -6,12 +6,16 @@
  * files' hub URLs: `{host}{owner}/{name}/resolve/main/{path}`.
  */
 import { env } from '@huggingface/transformers';
-import { invalidRequest, modelNotFound } from '../../src/protocol/errors.ts';
+import { ApiError, invalidRequest, modelNotFound } from '../../src/protocol/errors.ts';
 import type { ModelArchitecture } from '../../src/protocol/memory.ts';
 import type { CachedModel, CachedModelList, CacheDeleteResult, DtypeDownload, ModelFile, ModelSizes } from '../../src/protocol/storage.ts';
 import type { Dtype } from '../../src/protocol/types.ts';
 import { validateModelField } from '../../src/protocol/validation.ts';
-import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, catalogEntry, resolveModelHost } from './catalog.ts';
+import { parseGgufModelId, type GgufModelId } from '../../src/protocol/model-id.ts';
+import { readGgufHeader, type GgufHeader } from '../model-build/gguf-file.ts';
+import { ggufModel } from '../model-build/gguf-model.ts';
+import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, GGUF_DTYPES, catalogEntry, resolveModelHost } from './catalog.ts';
+import { convertedRevision } from './gguf-load.ts';
 import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
 import { parseFileUrl, type Manifest, type VerifiedCache } from './verified-cache.ts';
 
@@ -40,8 +44,8 @@ interface HubConfig {
   max_position_embeddings?: number;
 }
 
-function fileUrl(host: string, modelId: string, path: string): string {
-  return `${host}${modelId}/resolve/${REVISION}/${path}`;
+function fileUrl(host: string, modelId: string, path: string, revision = REVISION): string {
+  return `${host}${modelId}/resolve/${revision}/${path}`;
 }
 
 function graphPath(modelFileName: string, dtype: Dtype): string {
@@ -112,6 +116,8 @@ export class ModelStore {
   async sizes(modelIdInput: unknown): Promise<ModelSizes> {
     const id = validateModelField(modelIdInput);
     const host = resolveModelHost(id, this.devModelHost);
+    const gguf = parseGgufModelId(id);
+    if (gguf) return this.ggufSizes(id, gguf, host);
     const entry = catalogEntry(id);
     const modelFileName = entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME;
     const cached = await this.cachedFiles(id);
@@ -146,6 +152,51 @@ export class ModelStore {
       );
     }
     return { object: 'model.sizes', id, dtypes, architecture, unavailable_reason: null };
+  }
+
+  /**
+   * A GGUF model downloads its one file and converts it; its dtypes are the converted graph's
+   * compute precision, cached once converted. The header (read with Range requests, a few MB)
+   * gives the geometry, and refuses a file the converter cannot build before anything downloads.
+   */
+  private async ggufSizes(id: string, gguf: GgufModelId, host: string): Promise<ModelSizes> {
+    const cached = await this.cachedFiles(id);
+    const tree = await this.tree(host, gguf.repo);
+    const architecture = await this.ggufArchitecture(gguf, host);
+    if (typeof tree === 'string') return { object: 'model.sizes', id, dtypes: null, architecture, unavailable_reason: tree };
+    const entry = tree.find((item) => item.type === 'file' && item.path === gguf.file);
+    if (!entry) throw modelNotFound(id, `was not found: the repository ${gguf.repo} has no file ${gguf.file}.`);
+    const bytes = entry.lfs?.size ?? entry.size;
+    const dtypes: DtypeDownload[] = GGUF_DTYPES.map((dtype) => ({
+      dtype,
+      files: [{ path: gguf.file, bytes }],
+      download_bytes: bytes,
+      weights_bytes: bytes,
+      cached: cached.has(`conversion-${dtype}.json`),
+    }));
+    return { object: 'model.sizes', id, dtypes, architecture, unavailable_reason: null };
+  }
+
+  private async ggufArchitecture(gguf: GgufModelId, host: string): Promise<ModelArchitecture | null> {
+    const converted = await this.architecture(host, gguf.repo, convertedRevision(gguf.file));
+    if (converted) return converted;
+    if (globalThis.navigator?.onLine === false) return null;
+    let header: GgufHeader;
+    try {
+      header = await readGgufHeader(fileUrl(host, gguf.repo, gguf.file), this.fetch);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      return null;
+    }
+    const { config, contextLength } = ggufModel(header);
+    return {
+      layers: config.numLayers,
+      kv_heads: config.numHeads,
+      head_dim: config.headDim,
+      hidden_size: config.hiddenSize,
+      vocab_size: config.vocabSize,
+      max_position_embeddings: contextLength,
+    };
   }
 
   /** Every model with files in the browser cache, with its bytes on disk. */
@@ -253,8 +304,8 @@ export class ModelStore {
   }
 
   /** config.json's layer geometry, from the cache when a load already stored it, else from the hub. */
-  private async architecture(host: string, modelId: string): Promise<ModelArchitecture | null> {
-    const url = fileUrl(host, modelId, 'config.json');
+  private async architecture(host: string, modelId: string, revision = REVISION): Promise<ModelArchitecture | null> {
+    const url = fileUrl(host, modelId, 'config.json', revision);
     try {
       const cached = hasCacheStorage() ? await (await caches.open(env.cacheKey)).match(url) : undefined;
       const response = cached ?? (await this.fetch(url));

@@ -16,6 +16,7 @@
  *   a model is cached only when all of its files are.
  */
 import { env } from '@huggingface/transformers';
+import { ggufIdOfRevision } from './gguf-load.ts';
 import { cacheStorageUsable } from './resumable-download.ts';
 
 /** What a hub file must be, from the tree API. */
@@ -34,11 +35,15 @@ const EXPECTED_SIZE = 'x-expected-size';
 const MANIFEST_TIMEOUT_MS = 10_000;
 const EXPECTED_SHA256 = 'x-expected-sha256';
 
-/** Where a cached response came from: the model and the file inside its repository. */
+/**
+ * Where a cached response came from: the model and the file inside its repository. A GGUF
+ * model's converted files belong to the GGUF model's id, `owner/name/file.gguf`.
+ */
 export function parseFileUrl(url: string): { modelId: string; path: string } | null {
-  const match = /\/([^/]+)\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(new URL(url).pathname);
+  const match = /\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(new URL(url).pathname);
   if (!match) return null;
-  return { modelId: `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`, path: decodeURIComponent(match[3]) };
+  const repo = `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`;
+  return { modelId: ggufIdOfRevision(repo, decodeURIComponent(match[3])) ?? repo, path: decodeURIComponent(match[4]) };
 }
 
 async function sha256Hex(body: ArrayBuffer): Promise<string> {

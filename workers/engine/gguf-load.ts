@@ -1,0 +1,253 @@
+/**
+ * GGUF checkpoints, converted in the tab. The file is read with Range requests
+ * (its header first, then one tensor at a time), each tensor is turned into the
+ * ONNX graph's initializers by the one graph builder, and the converted model
+ * is stored in the download cache in the hub's layout, under a revision named
+ * for the file: `{repo}/resolve/converted.{file}/onnx/model_q4.onnx`. A second
+ * load finds it there and converts nothing; the library lists it like any
+ * download, and Delete removes it.
+ */
+import { invalidRequest } from '../../src/protocol/errors.ts';
+import { contextLength, WASM_MEMORY_LIMIT_BYTES } from '../../src/protocol/memory.ts';
+import type { GgufModelId } from '../../src/protocol/model-id.ts';
+import type { Device, Dtype } from '../../src/protocol/types.ts';
+import { buildModelWithExternalData, chunkFileName } from '../model-build/external-data.ts';
+import { rangeReader, readGgufHeader } from '../model-build/gguf-file.ts';
+import { ggufHubFiles } from '../model-build/gguf-hub-files.ts';
+import { ggufModel, type GgufModel } from '../model-build/gguf-model.ts';
+import { ggufWeightSource, tensorByteLength } from '../model-build/gguf-weights.ts';
+import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX } from './catalog.ts';
+import type { Fetch } from './resumable-download.ts';
+
+const REVISION_PREFIX = 'converted.';
+/** The fewest tokens of context worth loading a model for: a refusal beats a model that cannot hold a question. */
+export const MIN_CONTEXT_TOKENS = 512;
+/** JS memory a chunk may gather before it is handed to a Blob, which the browser keeps outside the JS heap. */
+const BLOB_PART_BYTES = 64 * 1024 ** 2;
+
+/** The revision a converted model is stored under: one per GGUF file. */
+export function convertedRevision(file: string): string {
+  return `${REVISION_PREFIX}${file}`;
+}
+
+/** The GGUF model id a cached file belongs to, when its revision is a converted one. */
+export function ggufIdOfRevision(repo: string, revision: string): string | null {
+  return revision.startsWith(REVISION_PREFIX) ? `${repo}/${revision.slice(REVISION_PREFIX.length)}` : null;
+}
+
+function graphFileName(dtype: Dtype): string {
+  return `${DEFAULT_MODEL_FILE_NAME}${DTYPE_SUFFIX[dtype]}.onnx`;
+}
+
+/** What was converted, stored last: a conversion without it did not finish. */
+interface ConversionRecord {
+  source: { file: string; bytes: number };
+  dtype: Dtype;
+  /** Paths in the converted repository and their sizes. */
+  files: Record<string, number>;
+  external_data_chunks: number;
+  weights_bytes: number;
+  seconds: number;
+}
+
+/** Where the converted model's files are: the download cache where it can be used, else the blobs of this page's conversion. */
+export interface ConvertedModel {
+  /** The repository and revision transformers.js loads it from. */
+  repo: string;
+  revision: string;
+  /** The graph's external-data chunk count, by graph file name. */
+  externalData: Record<string, number>;
+  weightsBytes: number;
+  /** Files kept in memory, by URL, when the cache could not take them; served to the runtime by `fetch`. */
+  unstored: Map<string, Blob>;
+}
+
+export interface GgufLoadRequest {
+  id: GgufModelId;
+  /** Base URL serving `{repo}/resolve/{revision}/{file}`: the hub or the dev mirror. */
+  host: string;
+  device: Device;
+  dtype: Dtype;
+  /** The network fetch, cancellable by the load. */
+  fetch: Fetch;
+  /** The download cache, or null where the page may not use one. */
+  cache: Cache | null;
+  onConvertProgress: (read: number, total: number) => void;
+}
+
+function fileUrl(host: string, repo: string, revision: string, path: string): string {
+  return `${host}${repo}/resolve/${revision}/${path}`;
+}
+
+async function recordOf(cache: Cache, url: string): Promise<ConversionRecord | null> {
+  const response = await cache.match(url);
+  if (!response) return null;
+  try {
+    return (await response.json()) as ConversionRecord;
+  } catch {
+    return null;
+  }
+}
+
+/** A finished conversion whose every file is still cached at its size. */
+async function storedConversion(request: GgufLoadRequest, revision: string): Promise<ConversionRecord | null> {
+  if (!request.cache) return null;
+  const { cache, host, id } = request;
+  const record = await recordOf(cache, fileUrl(host, id.repo, revision, `conversion-${request.dtype}.json`));
+  if (!record) return null;
+  for (const [path, bytes] of Object.entries(record.files)) {
+    const response = await cache.match(fileUrl(host, id.repo, revision, path));
+    if (!response || (await response.blob()).size !== bytes) return null;
+  }
+  return record;
+}
+
+/** Converted weights in bytes: the file's own, which MatMulNBits and GatherBlockQuantized keep at their size, with fp32 scales in q4. */
+function convertedWeightsBytes(model: GgufModel, dtype: Dtype): number {
+  let bytes = 0;
+  for (const tensor of model.tensors.values()) bytes += tensorByteLength(tensor);
+  // Q4_0 and Q8_0 keep an fp16 scale per 32 values; the q4 graph holds them in fp32.
+  const values = [...model.tensors.values()].reduce((sum, tensor) => sum + tensor.dims.reduce((product, dim) => product * dim, 1), 0);
+  return dtype === 'q4f16' ? bytes : bytes + (values / 32) * 2;
+}
+
+/** Refuses, before any weight is read, a model WASM's 4 GiB heap cannot hold with a useful context. */
+function checkFits(model: GgufModel, request: GgufLoadRequest, weightsBytes: number): void {
+  if (request.device !== 'wasm') return;
+  const { numLayers, numHeads, headDim } = model.config;
+  const kvBytesPerToken = 2 * numLayers * numHeads * headDim * (request.dtype === 'q4f16' ? 2 : 4);
+  if (contextLength(kvBytesPerToken, model.contextLength, { device: 'wasm', weightsBytes }) >= MIN_CONTEXT_TOKENS) return;
+  const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  throw invalidRequest(
+    `'${request.id.repo}/${request.id.file}' needs about ${gib(weightsBytes + 2 * MIN_CONTEXT_TOKENS * kvBytesPerToken)} of WebAssembly memory (weights ${gib(weightsBytes)}, and a KV cache for ${MIN_CONTEXT_TOKENS} tokens), more than the ${gib(WASM_MEMORY_LIMIT_BYTES)} WASM can address. Load it on WebGPU.`,
+    'device',
+    'model_too_large',
+  );
+}
+
+/** Gathers one external-data chunk as Blob parts, so the JS heap holds at most one part's bytes at a time. */
+class ChunkCollector {
+  private blob = new Blob([]);
+  private parts: Uint8Array[] = [];
+  private pending = 0;
+
+  add(bytes: Uint8Array): void {
+    this.parts.push(bytes);
+    this.pending += bytes.length;
+    if (this.pending >= BLOB_PART_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    this.blob = new Blob([this.blob, ...(this.parts as BlobPart[])]);
+    this.parts = [];
+    this.pending = 0;
+  }
+
+  finish(): Blob {
+    this.flush();
+    return this.blob;
+  }
+}
+
+/**
+ * The converted model for a GGUF load: the stored conversion where there is one, else a new
+ * conversion, stored as it is made. Throws a 400 naming what is unsupported, or what memory a WASM
+ * load would need, before any weight is read.
+ */
+export async function convertedGguf(request: GgufLoadRequest): Promise<ConvertedModel> {
+  const { host, id, dtype, cache } = request;
+  const revision = convertedRevision(id.file);
+  const graphFile = graphFileName(dtype);
+  const url = (path: string) => fileUrl(host, id.repo, revision, path);
+  const stored = await storedConversion(request, revision);
+  if (stored) {
+    return { repo: id.repo, revision, externalData: { [graphFile]: stored.external_data_chunks }, weightsBytes: stored.weights_bytes, unstored: new Map() };
+  }
+
+  const started = performance.now();
+  const sourceUrl = fileUrl(host, id.repo, 'main', id.file);
+  const header = await readGgufHeader(sourceUrl, request.fetch);
+  const model = ggufModel(header);
+  const weightsBytes = convertedWeightsBytes(model, dtype);
+  checkFits(model, request, weightsBytes);
+
+  const files = new Map<string, Blob>();
+  const keep = async (path: string, blob: Blob) => {
+    files.set(path, blob);
+    // Stored as soon as whole, so the page holds at most one chunk that is not yet on disk.
+    if (cache) await cache.put(url(path), new Response(blob, { headers: { 'content-length': String(blob.size), 'x-expected-size': String(blob.size) } }));
+  };
+  const total = [...model.tensors.values()].reduce((sum, tensor) => sum + tensorByteLength(tensor), 0);
+  let read = 0;
+  let collector: { index: number; chunk: ChunkCollector } | null = null;
+  const finishChunk = async () => {
+    if (collector) await keep(`onnx/${chunkFileName(graphFile, collector.index)}`, collector.chunk.finish());
+  };
+  try {
+    const weights = ggufWeightSource(model, rangeReader(sourceUrl, request.fetch), {
+      onTensorRead: (_name, bytes) => {
+        read += bytes;
+        request.onConvertProgress(read, total);
+      },
+    });
+    const built = await buildModelWithExternalData(model.config, weights, { dtype }, {
+      modelFileName: graphFile,
+      sink: async (index, bytes) => {
+        if (collector?.index !== index) {
+          await finishChunk();
+          collector = { index, chunk: new ChunkCollector() };
+        }
+        collector.chunk.add(bytes);
+      },
+    });
+    await finishChunk();
+    await keep(`onnx/${graphFile}`, new Blob([built.model as BlobPart]));
+    for (const [path, json] of Object.entries(ggufHubFiles(header, model))) {
+      await keep(path, new Blob([JSON.stringify(json, null, 2)], { type: 'application/json' }));
+    }
+    const record: ConversionRecord = {
+      source: { file: id.file, bytes: total },
+      dtype,
+      files: Object.fromEntries([...files].map(([path, blob]) => [path, blob.size])),
+      external_data_chunks: built.chunkFileNames.length,
+      weights_bytes: weightsBytes,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+    };
+    if (cache) await cache.put(url(`conversion-${dtype}.json`), Response.json(record));
+    return {
+      repo: id.repo,
+      revision,
+      externalData: { [graphFile]: built.chunkFileNames.length },
+      weightsBytes,
+      // Stored files are read back from the cache by the runtime; only unstored ones stay in memory.
+      unstored: cache ? new Map() : new Map([...files].map(([path, blob]) => [url(path), blob])),
+    };
+  } catch (error) {
+    // A conversion cut short leaves no graph behind to be mistaken for a model.
+    if (cache) for (const path of files.keys()) if (path.startsWith('onnx/')) await cache.delete(url(path));
+    throw error;
+  }
+}
+
+/** The runtime's fetch for a converted model: its files from memory where the cache could not keep them. */
+export function convertedFetch(converted: ConvertedModel, fetch: Fetch): Fetch {
+  if (converted.unstored.size === 0) return fetch;
+  return async (input, init) => {
+    const blob = converted.unstored.get(String(input));
+    return blob ? new Response(blob, { headers: { 'content-length': String(blob.size) } }) : fetch(input, init);
+  };
+}
+
+/** Tries a request again after a network failure (twice, a second apart): one blip should not cost a conversion. */
+export function retryingFetch(fetch: Fetch, attempts = 3): Fetch {
+  return async (input, init) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(input, init);
+      } catch (error) {
+        if (attempt >= attempts || init?.signal?.aborted || !(error instanceof TypeError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  };
+}
