@@ -224,11 +224,16 @@ export async function generateFixtures({ force = false } = {}): Promise<void> {
 export const KQUANT_MODEL_ID = 'tiny-random/deepseek-coder-instruct-kquant';
 export const KQUANT_GGUF = 'deepseek-coder-instruct-kquant.Q4_K_M.gguf';
 
+/** The float weights the K-quant model's file quantizes: for measuring what quantization and conversion each lose. */
+export function kquantFloatWeights(): FloatWeightSource {
+  return tinyRandomWeights(SEED + 2, INSTRUCT_EOS, KQUANT_CONFIG);
+}
+
 /** A GGUF-only repository, as GGUF repositories on the hub are: the Q4_K_M file of the 256-wide model. */
 function writeKQuantModel(tokenizerConfig: TokenizerConfig): void {
   const dir = join(hubDir, KQUANT_MODEL_ID);
   mkdirSync(dir, { recursive: true });
-  const weights = tinyRandomWeights(SEED + 2, INSTRUCT_EOS, KQUANT_CONFIG);
+  const weights = kquantFloatWeights();
   writeGgufFile(join(dir, KQUANT_GGUF), KQUANT_MODEL_ID, KQUANT_CONFIG, weights, INSTRUCT_EOS, tokenizerConfig, 'Q4_K_M');
   console.log(`fixtures: wrote ${KQUANT_MODEL_ID}`);
 }

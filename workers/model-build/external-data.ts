@@ -33,9 +33,10 @@ const PAGE = 4096;
 const SMALL_ALIGN = 64;
 
 /**
- * Receives the external data: `bytes` are appended to chunk `chunk`. Chunks come in order, 0 first;
- * a chunk is complete once a higher one is written or the build ends. The bytes are never reused
- * by the writer, so the sink may keep them.
+ * Receives the external data: `bytes` are appended to chunk `chunk`. Calls come one at a time,
+ * each once the last has settled; chunks come in order, 0 first, and a chunk is complete once a
+ * higher one is written or the build ends. The bytes are never reused by the writer, so the
+ * sink may keep them.
  */
 export type ChunkSink = (chunk: number, bytes: Uint8Array) => void | Promise<void>;
 
@@ -61,6 +62,8 @@ export function externalDataConfig(modelFileName: string, chunkCount: number) {
 export class ExternalDataWriter {
   private chunk = -1;
   private offset = 0;
+  /** The sink's writes, one after another: the builder hands over several tensors without waiting. */
+  private writes: Promise<void> = Promise.resolve();
   private readonly maxChunkBytes: number;
   private readonly inlineBelowBytes: number;
 
@@ -78,7 +81,10 @@ export class ExternalDataWriter {
     return Array.from({ length: this.chunkCount }, (_, index) => chunkFileName(this.options.modelFileName, index));
   }
 
-  /** Writes the tensor's bytes out, unless it is small, and returns the tensor as the graph keeps it. */
+  /**
+   * Writes the tensor's bytes out, unless it is small, and returns the tensor as the graph keeps it.
+   * Its place is decided at once, so calls may overlap; the writes still reach the sink in order.
+   */
   async place(tensor: Tensor): Promise<Tensor> {
     const bytes = tensor.rawData;
     if (bytes.length < this.inlineBelowBytes) return tensor;
@@ -87,21 +93,25 @@ export class ExternalDataWriter {
     }
     const align = bytes.length >= PAGE_ALIGN_FROM_BYTES ? PAGE : SMALL_ALIGN;
     let start = Math.ceil(this.offset / align) * align;
+    const padding = start - this.offset;
     if (this.chunk < 0 || start + bytes.length > this.maxChunkBytes) {
       this.chunk += 1;
       start = 0;
-    } else if (start > this.offset) {
-      await this.options.sink(this.chunk, new Uint8Array(start - this.offset));
     }
-    await this.options.sink(this.chunk, bytes);
+    const chunk = this.chunk;
     this.offset = start + bytes.length;
+    this.writes = this.writes.then(async () => {
+      if (start > 0 && padding > 0) await this.options.sink(chunk, new Uint8Array(padding));
+      await this.options.sink(chunk, bytes);
+    });
+    await this.writes;
     return onnx.TensorProto.create({
       name: tensor.name,
       dataType: tensor.dataType,
       dims: tensor.dims,
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
       externalData: [
-        { key: 'location', value: chunkFileName(this.options.modelFileName, this.chunk) },
+        { key: 'location', value: chunkFileName(this.options.modelFileName, chunk) },
         { key: 'offset', value: String(start) },
         { key: 'length', value: String(bytes.length) },
       ],
