@@ -7,6 +7,10 @@
  *     onnx/model.onnx  onnx/model_q4.onnx  onnx/model_q4f16.onnx          (instruct)
  *     onnx/decoder_model_merged{,_q4,_q4f16}.onnx                         (base)
  *     deepseek-coder-{instruct,base}.Q4_0.gguf     the q4 weights for llama.cpp
+ *     deepseek-coder-{instruct,base}.Q8_0.gguf     the same fp32 weights in llama.cpp's Q8_0
+ *   fixtures/hub/tiny-random/deepseek-coder-instruct-kquant/
+ *     deepseek-coder-instruct-kquant.Q4_K_M.gguf   a GGUF-only repository: K-quants need rows of
+ *                                                  256 values, so this model is 256 wide
  *
  * The base model uses the older export's file names, as Xenova's real
  * DeepSeek Coder base export does, so loading them is tested.
@@ -16,10 +20,11 @@
  * a stamp file skips the work when nothing changed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype, type WeightSource } from '../workers/model-build/graph.ts';
+import { buildModel, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype } from '../workers/model-build/graph.ts';
+import type { FloatWeightSource } from './llama-graph/random-weights.ts';
 import {
   BASE_EOS,
   INSTRUCT_EOS,
@@ -51,6 +56,13 @@ const config: LlamaConfig = {
   ropeLinearFactor: 4,
 };
 
+/**
+ * The K-quant test model: llama.cpp's K-quants pack 256 values per block along each row, so every
+ * row (hidden and intermediate) is a multiple of 256. Two layers: Q4_K_M then gives layer 0 Q4_K
+ * and layer 1 Q6_K in attn_v and ffn_down, so both types appear in every role.
+ */
+export const KQUANT_CONFIG: LlamaConfig = { ...config, hiddenSize: 256, intermediateSize: 512, headDim: 64 };
+
 function randomLinear(random: RandomSource, k: number, n: number, std: number): Linear {
   const weight = new Float32Array(k * n);
   for (let i = 0; i < weight.length; i++) weight[i] = normal(random) * std;
@@ -72,9 +84,9 @@ interface TinyLayer {
  * within a few dozen tokens, as a real model's would. Tiny enough to draw
  * whole, from one stream, in the order the tests were tuned on.
  */
-function tinyRandomWeights(seed: number, eosTokenId: number): WeightSource {
+function tinyRandomWeights(seed: number, eosTokenId: number, shape: LlamaConfig = config): FloatWeightSource {
   const random = createRandom(seed);
-  const { hiddenSize: h, intermediateSize: m, vocabSize: v, numLayers } = config;
+  const { hiddenSize: h, intermediateSize: m, vocabSize: v, numLayers } = shape;
   const embedTokens = new Float32Array(v * h);
   for (let i = 0; i < embedTokens.length; i++) embedTokens[i] = normal(random);
   const layers: TinyLayer[] = [];
@@ -160,6 +172,10 @@ function generatorFingerprint(): string {
     'workers/model-build/quantize.ts',
     'workers/model-build/float16.ts',
     'scripts/llama-graph/gguf-writer.ts',
+    'scripts/llama-graph/ggml-encode.ts',
+    'workers/model-build/ggml-blocks.ts',
+    'workers/model-build/hub-config.ts',
+    'workers/model-build/quantized-linear.ts',
     'scripts/llama-graph/hub-repo.ts',
     'workers/engine/sampling/random.ts',
     'fixtures/deepseek-coder/tokenizer.json',
@@ -170,7 +186,7 @@ function generatorFingerprint(): string {
   return hash.digest('hex');
 }
 
-export function generateFixtures({ force = false } = {}): void {
+export async function generateFixtures({ force = false } = {}): Promise<void> {
   const stampPath = join(hubDir, '.stamp');
   const fingerprint = generatorFingerprint();
   if (!force && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === fingerprint) {
@@ -189,7 +205,7 @@ export function generateFixtures({ force = false } = {}): void {
       graphs.add(file);
       // Written aside and renamed, so a server reading the file meanwhile never sees half of it.
       const path = join(dir, 'onnx', file);
-      writeFileSync(`${path}.partial`, buildModel(config, weights, { dtype }));
+      writeFileSync(`${path}.partial`, await buildModel(config, weights, { dtype }));
       renameSync(`${path}.partial`, path);
     }
     // Graphs an earlier generator wrote under other names must not linger in the repository's listing.
@@ -197,11 +213,31 @@ export function generateFixtures({ force = false } = {}): void {
       if (!graphs.has(file)) rmSync(join(dir, 'onnx', file));
     }
     writeGgufFile(join(dir, variant.ggufFileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig);
+    const q8FileName = variant.ggufFileName.replace('.Q4_0.gguf', '.Q8_0.gguf');
+    writeGgufFile(join(dir, q8FileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig, 'Q8_0');
     console.log(`fixtures: wrote ${variant.id}`);
   }
+  writeKQuantModel(instructConfig);
   writeFileSync(stampPath, fingerprint);
 }
 
+export const KQUANT_MODEL_ID = 'tiny-random/deepseek-coder-instruct-kquant';
+export const KQUANT_GGUF = 'deepseek-coder-instruct-kquant.Q4_K_M.gguf';
+
+/** The float weights the K-quant model's file quantizes: for measuring what quantization and conversion each lose. */
+export function kquantFloatWeights(): FloatWeightSource {
+  return tinyRandomWeights(SEED + 2, INSTRUCT_EOS, KQUANT_CONFIG);
+}
+
+/** A GGUF-only repository, as GGUF repositories on the hub are: the Q4_K_M file of the 256-wide model. */
+function writeKQuantModel(tokenizerConfig: TokenizerConfig): void {
+  const dir = join(hubDir, KQUANT_MODEL_ID);
+  mkdirSync(dir, { recursive: true });
+  const weights = kquantFloatWeights();
+  writeGgufFile(join(dir, KQUANT_GGUF), KQUANT_MODEL_ID, KQUANT_CONFIG, weights, INSTRUCT_EOS, tokenizerConfig, 'Q4_K_M');
+  console.log(`fixtures: wrote ${KQUANT_MODEL_ID}`);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  generateFixtures({ force: process.argv.includes('--force') });
+  await generateFixtures({ force: process.argv.includes('--force') });
 }

@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, LlamaConfig, ModelDtype } from '../workers/model-build/graph.ts';
-import { INSTRUCT_EOS, TOKENIZER_SIZE, instructTokenizerConfig, root, writeGgufFile, writeRepoFiles } from './llama-graph/hub-repo.ts';
+import { INSTRUCT_EOS, TOKENIZER_SIZE, announceExternalData, instructTokenizerConfig, root, writeGgufFile, writeRepoFiles } from './llama-graph/hub-repo.ts';
 import { writeModelFile } from './llama-graph/model-file.ts';
 import { randomWeights } from './llama-graph/random-weights.ts';
 
@@ -91,7 +91,7 @@ function fingerprint(build: BuildOptions | 'gguf'): string {
 }
 
 /** Runs `write` unless the file's stamp says it is current; prints the time and the process's peak memory. */
-function writeOnce(path: string, build: BuildOptions | 'gguf', force: boolean, write: () => void): void {
+async function writeOnce(path: string, build: BuildOptions | 'gguf', force: boolean, write: () => Promise<unknown>): Promise<void> {
   // Hidden, so the mirror's listing of the repository does not show it.
   const stamp = join(dirname(path), `.${basename(path)}.stamp`);
   const expected = fingerprint(build);
@@ -100,14 +100,14 @@ function writeOnce(path: string, build: BuildOptions | 'gguf', force: boolean, w
     return;
   }
   const started = performance.now();
-  write();
+  await write();
   writeFileSync(stamp, expected);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const peak = (process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2);
   console.log(`fixtures:full: wrote ${path} in ${seconds} s (process peak RSS so far ${peak} GiB)`);
 }
 
-export function generateFullFixture(options: Options): void {
+export async function generateFullFixture(options: Options): Promise<void> {
   const config = DEEPSEEK_CODER_1_3B;
   const weights = randomWeights(config, { seed: SEED, tokenizerSize: TOKENIZER_SIZE, logitGain: LOGIT_GAIN });
   const tokenizerConfig = instructTokenizerConfig();
@@ -116,14 +116,16 @@ export function generateFullFixture(options: Options): void {
   for (const dtype of options.dtypes) {
     const build: BuildOptions = { dtype, ...(options.accuracyLevel !== undefined && dtype !== 'q8' && { accuracyLevel: options.accuracyLevel }) };
     const path = join(fullModelDir, 'onnx', `model${FILE_SUFFIX[dtype]}.onnx`);
-    writeOnce(path, build, options.force, () => writeModelFile(path, config, weights, build));
+    await writeOnce(path, build, options.force, () => writeModelFile(path, config, weights, build));
   }
+  // A graph past 2 GB keeps its weights in external data, which config.json must announce.
+  announceExternalData(fullModelDir);
   if (options.gguf) {
     const path = join(fullModelDir, FULL_MODEL_GGUF);
-    writeOnce(path, 'gguf', options.force, () => writeGgufFile(path, FULL_MODEL_ID, config, weights, INSTRUCT_EOS, tokenizerConfig));
+    await writeOnce(path, 'gguf', options.force, async () => writeGgufFile(path, FULL_MODEL_ID, config, weights, INSTRUCT_EOS, tokenizerConfig));
   }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  generateFullFixture(parseOptions(process.argv.slice(2)));
+  await generateFullFixture(parseOptions(process.argv.slice(2)));
 }

@@ -45,7 +45,7 @@ function playwrightCounts(path: string): Counts | null {
 
 rmSync(OUTPUT, { recursive: true, force: true });
 mkdirSync(OUTPUT, { recursive: true });
-generateFixtures();
+await generateFixtures();
 
 const typecheckStatus = run('npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--threshold', 'error']);
 const vitestStatus = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${OUTPUT}/vitest.json`]);

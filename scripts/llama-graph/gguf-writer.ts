@@ -1,27 +1,39 @@
 /**
  * Writes a Llama decoder as a GGUF file (llama.cpp's format, version 3) from
- * the same weight source and the same 4-bit quantization as the ONNX graphs,
- * so llama.cpp computes exactly the numbers our q4 graph holds.
+ * the same weight source as the ONNX graphs, in one of three of llama.cpp's
+ * quantizations:
  *
- * Q4_0 and MatMulNBits (4 bits, block 32, zero point 8) share the number
- * format x = d · (q − 8), with d in binary16; only the nibble order differs.
+ * - Q4_0, from the same 4-bit quantization as the q4 graph, so llama.cpp
+ *   computes exactly the numbers that graph holds. Q4_0 and MatMulNBits
+ *   (4 bits, block 32, zero point 8) share the number format x = d · (q − 8),
+ *   with d in binary16; only the nibble order differs. Unlike llama.cpp's own
+ *   Q4_0 files, output.weight stays Q4_0 (not Q6_K), to hold the q4 graph's lm_head.
+ * - Q8_0: every weight, embedding and output included, as llama.cpp's Q8_0.
+ * - Q4_K_M: llama.cpp's mix for Q4_K_M: Q4_K, with output.weight in Q6_K, and
+ *   attn_v and ffn_down in Q6_K in the layers its use_more_bits picks (the
+ *   first and last eighth, and every third between). K-quants need rows of a
+ *   multiple of 256 values.
+ *
  * llama.cpp rotates adjacent pairs of each head's dimensions where Hugging
  * Face rotates its two halves, so the rows of q and k are permuted to match,
  * as llama.cpp's own converter does.
  */
 import { float32ToFloat16Bits, roundToFloat16 } from '../../workers/model-build/float16.ts';
-import type { LayerLinear, LlamaConfig, Linear, WeightSource } from '../../workers/model-build/graph.ts';
+import { GgmlType, byteLength, type SupportedGgmlType } from '../../workers/model-build/ggml-blocks.ts';
+import type { LayerLinear, LlamaConfig, Linear } from '../../workers/model-build/graph.ts';
 import { quantizeQ4Symmetric, Q4_BLOCK_SIZE } from '../../workers/model-build/quantize.ts';
+import { encodeQ4_K, encodeQ6_K, encodeQ8_0 } from './ggml-encode.ts';
+import type { FloatWeightSource } from './random-weights.ts';
 
-/** ggml tensor types written here. */
-export const GgmlType = { F32: 0, F16: 1, Q4_0: 2 } as const;
-type GgmlTypeId = (typeof GgmlType)[keyof typeof GgmlType];
+export { GgmlType };
 
 /** Bytes of one Q4_0 block: an fp16 scale, then 32 nibbles. */
 const Q4_0_BLOCK_BYTES = 2 + Q4_BLOCK_SIZE / 2;
 const ALIGNMENT = 32;
-/** GGUF's LLAMA_FTYPE_MOSTLY_Q4_0. */
-const FILE_TYPE_Q4_0 = 2;
+
+export type GgufQuantization = 'Q4_0' | 'Q8_0' | 'Q4_K_M';
+/** general.file_type: llama.cpp's LLAMA_FTYPE_MOSTLY_* of each. */
+const FILE_TYPE: Record<GgufQuantization, number> = { Q4_0: 2, Q8_0: 7, Q4_K_M: 15 };
 
 export type MetadataValue =
   | { type: 'u32'; value: number }
@@ -38,7 +50,7 @@ export interface GgufTensor {
   name: string;
   /** ggml's ne: the fastest-varying dimension first. */
   dims: number[];
-  type: GgmlTypeId;
+  type: SupportedGgmlType;
   byteLength: number;
   /** Made on demand, so only one tensor is in memory at a time. */
   data: () => Uint8Array;
@@ -220,10 +232,43 @@ function isFloat16Exact(values: Float32Array): boolean {
   return true;
 }
 
-/** The llama tensors of a GGUF Q4_0 file, in llama.cpp's names. */
-export function llamaTensors(config: LlamaConfig, weights: WeightSource): GgufTensor[] {
-  const { hiddenSize: h, intermediateSize: m, vocabSize: v, headDim } = config;
-  const q4Bytes = (k: number, n: number) => (n * k * Q4_0_BLOCK_BYTES) / Q4_BLOCK_SIZE;
+/** llama.cpp's use_more_bits: the layers Q4_K_M gives Q6_K attn_v and ffn_down. */
+function usesMoreBits(layer: number, layers: number): boolean {
+  const eighth = Math.floor(layers / 8);
+  return layer < eighth || layer >= Math.floor((7 * layers) / 8) || (layer - eighth) % 3 === 2;
+}
+
+/** The type each weight gets in a quantization, as llama.cpp's quantizer picks it. */
+function weightType(quantization: GgufQuantization, name: string, layer: number, layers: number): SupportedGgmlType {
+  if (quantization === 'Q4_0') return GgmlType.Q4_0;
+  if (quantization === 'Q8_0') return GgmlType.Q8_0;
+  if (name === 'output.weight') return GgmlType.Q6_K;
+  const promoted = name.endsWith('attn_v.weight') || name.endsWith('ffn_down.weight');
+  return promoted && usesMoreBits(layer, layers) ? GgmlType.Q6_K : GgmlType.Q4_K;
+}
+
+/** The rows of a [K, N] weight (one per output column, `rowOrder[r]` naming the column of row r) in a quantized ggml type. */
+export function encodeRows(type: SupportedGgmlType, weights: Linear, rowOrder?: (row: number) => number): Uint8Array {
+  if (type === GgmlType.Q4_0) return q4_0Rows(weights, rowOrder);
+  const rowBytes = byteLength(type, weights.k);
+  const out = new Uint8Array(weights.n * rowBytes);
+  const row = new Float32Array(weights.k);
+  for (let r = 0; r < weights.n; r++) {
+    const column = rowOrder ? rowOrder(r) : r;
+    for (let index = 0; index < weights.k; index++) row[index] = weights.weight[index * weights.n + column];
+    out.set(encodeTable(type, row), r * rowBytes);
+  }
+  return out;
+}
+
+/** An embedding table [vocab, hidden] in a quantized type: its rows are already ggml's rows, one per token. */
+function encodeTable(type: SupportedGgmlType, table: Float32Array): Uint8Array {
+  return type === GgmlType.Q8_0 ? encodeQ8_0(table) : type === GgmlType.Q4_K ? encodeQ4_K(table) : encodeQ6_K(table);
+}
+
+/** The llama tensors of a GGUF file in one of the quantizations, in llama.cpp's names. */
+export function llamaTensors(config: LlamaConfig, weights: FloatWeightSource, quantization: GgufQuantization = 'Q4_0'): GgufTensor[] {
+  const { hiddenSize: h, intermediateSize: m, vocabSize: v, headDim, numLayers } = config;
   const norm = (name: string, values: () => Float32Array): GgufTensor => ({
     name,
     dims: [h],
@@ -231,30 +276,36 @@ export function llamaTensors(config: LlamaConfig, weights: WeightSource): GgufTe
     byteLength: h * 4,
     data: () => bytesOf(values()),
   });
-  // The embedding goes in fp16 when that loses nothing (the full-size generator rounds it so), else in fp32.
-  const embedding = weights.embedTokens();
-  const embeddingHalf = isFloat16Exact(embedding);
-  const tensors: GgufTensor[] = [
-    {
+  const tensors: GgufTensor[] = [];
+  if (quantization === 'Q4_0') {
+    // The embedding goes in fp16 when that loses nothing (the full-size generator rounds it so), else in fp32.
+    const embeddingHalf = isFloat16Exact(weights.embedTokens());
+    tensors.push({
       name: 'token_embd.weight',
       dims: [h, v],
       type: embeddingHalf ? GgmlType.F16 : GgmlType.F32,
       byteLength: h * v * (embeddingHalf ? 2 : 4),
       data: () => (embeddingHalf ? bytesOf(float32ToFloat16Bits(weights.embedTokens())) : bytesOf(weights.embedTokens())),
-    },
-  ];
+    });
+  } else {
+    // llama.cpp quantizes the embedding as the file's main type: Q8_0, or Q4_K in Q4_K_M.
+    const type = quantization === 'Q8_0' ? GgmlType.Q8_0 : GgmlType.Q4_K;
+    tensors.push({ name: 'token_embd.weight', dims: [h, v], type, byteLength: byteLength(type, h * v), data: () => encodeTable(type, weights.embedTokens()) });
+  }
   const permuted = ropeInterleavedRow(headDim);
-  for (let layer = 0; layer < config.numLayers; layer++) {
+  for (let layer = 0; layer < numLayers; layer++) {
     tensors.push(norm(`blk.${layer}.attn_norm.weight`, () => weights.layerNorm(layer, 'input_layernorm')));
     for (const name of Object.keys(GGUF_LINEAR_NAMES) as LayerLinear[]) {
       const [k, n] = name === 'mlp.down_proj' ? [m, h] : name.startsWith('mlp.') ? [h, m] : [h, h];
       const rotary = name === 'self_attn.q_proj' || name === 'self_attn.k_proj';
+      const tensorName = `blk.${layer}.${GGUF_LINEAR_NAMES[name]}.weight`;
+      const type = weightType(quantization, tensorName, layer, numLayers);
       tensors.push({
-        name: `blk.${layer}.${GGUF_LINEAR_NAMES[name]}.weight`,
+        name: tensorName,
         dims: [k, n],
-        type: GgmlType.Q4_0,
-        byteLength: q4Bytes(k, n),
-        data: () => q4_0Rows(weights.layerLinear(layer, name), rotary ? permuted : undefined),
+        type,
+        byteLength: byteLength(type, k * n),
+        data: () => encodeRows(type, weights.layerLinear(layer, name), rotary ? permuted : undefined),
       });
       if (name === 'self_attn.o_proj') {
         tensors.push(norm(`blk.${layer}.ffn_norm.weight`, () => weights.layerNorm(layer, 'post_attention_layernorm')));
@@ -262,7 +313,8 @@ export function llamaTensors(config: LlamaConfig, weights: WeightSource): GgufTe
     }
   }
   tensors.push(norm('output_norm.weight', () => weights.finalNorm()));
-  tensors.push({ name: 'output.weight', dims: [h, v], type: GgmlType.Q4_0, byteLength: q4Bytes(h, v), data: () => q4_0Rows(weights.lmHead()) });
+  const outputType = weightType(quantization, 'output.weight', 0, numLayers);
+  tensors.push({ name: 'output.weight', dims: [h, v], type: outputType, byteLength: byteLength(outputType, h * v), data: () => encodeRows(outputType, weights.lmHead()) });
   return tensors;
 }
 
@@ -278,7 +330,13 @@ export interface GgufTokenizer {
 const TOKEN_TYPE = { normal: 1, control: 3, userDefined: 4, unused: 5 } as const;
 
 /** llama.cpp's metadata for a Llama decoder with DeepSeek Coder's byte-level BPE tokenizer. */
-export function llamaMetadata(name: string, config: LlamaConfig, tokenizer: GgufTokenizer, contextLength: number): [string, MetadataValue][] {
+export function llamaMetadata(
+  name: string,
+  config: LlamaConfig,
+  tokenizer: GgufTokenizer,
+  contextLength: number,
+  quantization: GgufQuantization = 'Q4_0',
+): [string, MetadataValue][] {
   const tokens: string[] = new Array(config.vocabSize);
   const types = new Int32Array(config.vocabSize);
   for (const [text, id] of Object.entries(tokenizer.tokenizerJson.model.vocab)) {
@@ -301,7 +359,7 @@ export function llamaMetadata(name: string, config: LlamaConfig, tokenizer: Gguf
   const entries: [string, MetadataValue][] = [
     ['general.architecture', { type: 'string', value: 'llama' }],
     ['general.name', { type: 'string', value: name }],
-    ['general.file_type', { type: 'u32', value: FILE_TYPE_Q4_0 }],
+    ['general.file_type', { type: 'u32', value: FILE_TYPE[quantization] }],
     ['llama.context_length', { type: 'u32', value: contextLength }],
     ['llama.embedding_length', { type: 'u32', value: config.hiddenSize }],
     ['llama.block_count', { type: 'u32', value: config.numLayers }],

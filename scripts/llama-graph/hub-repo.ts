@@ -4,11 +4,14 @@
  * and the GGUF file of the same weights. Shared by the tiny and full-size
  * generators.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LlamaConfig, WeightSource } from '../../workers/model-build/graph.ts';
-import { llamaMetadata, llamaTensors, writeGguf, type GgufTokenizer } from './gguf-writer.ts';
+import { externalDataConfig } from '../../workers/model-build/external-data.ts';
+import type { LlamaConfig } from '../../workers/model-build/graph.ts';
+import { generationConfigJson, llamaConfigJson } from '../../workers/model-build/hub-config.ts';
+import { llamaMetadata, llamaTensors, writeGguf, type GgufQuantization, type GgufTokenizer } from './gguf-writer.ts';
+import type { FloatWeightSource } from './random-weights.ts';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tokenizerSourceDir = join(root, 'fixtures', 'deepseek-coder');
@@ -21,30 +24,7 @@ export const TOKENIZER_SIZE = 32022;
 export const MAX_POSITIONS = 16384;
 
 export function hfConfig(config: LlamaConfig, eosTokenId: number) {
-  return {
-    architectures: ['LlamaForCausalLM'],
-    attention_bias: false,
-    bos_token_id: BOS,
-    eos_token_id: eosTokenId,
-    hidden_act: 'silu',
-    hidden_size: config.hiddenSize,
-    initializer_range: 0.02,
-    intermediate_size: config.intermediateSize,
-    max_position_embeddings: MAX_POSITIONS,
-    model_type: 'llama',
-    num_attention_heads: config.numHeads,
-    num_hidden_layers: config.numLayers,
-    num_key_value_heads: config.numHeads,
-    head_dim: config.headDim,
-    pretraining_tp: 1,
-    rms_norm_eps: config.rmsNormEps,
-    rope_scaling: { factor: config.ropeLinearFactor, type: 'linear' },
-    rope_theta: config.ropeTheta,
-    tie_word_embeddings: false,
-    torch_dtype: 'float32',
-    use_cache: true,
-    vocab_size: config.vocabSize,
-  };
+  return llamaConfigJson(config, { bosTokenId: BOS, eosTokenId, maxPositionEmbeddings: MAX_POSITIONS });
 }
 
 export function writeJson(path: string, value: unknown): void {
@@ -67,13 +47,38 @@ export function baseTokenizerConfig({ chat_template: _template, ...rest }: Token
 export function writeRepoFiles(dir: string, config: LlamaConfig, eosTokenId: number, tokenizerConfig: TokenizerConfig): void {
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   writeJson(join(dir, 'config.json'), hfConfig(config, eosTokenId));
-  writeJson(join(dir, 'generation_config.json'), { _from_model_config: true, bos_token_id: BOS, eos_token_id: eosTokenId });
+  writeJson(join(dir, 'generation_config.json'), generationConfigJson(BOS, eosTokenId));
   writeFileSync(join(dir, 'tokenizer.json'), readFileSync(join(tokenizerSourceDir, 'tokenizer.json')));
   writeJson(join(dir, 'tokenizer_config.json'), tokenizerConfig);
 }
 
-/** Writes the weights as a GGUF Q4_0 file, streamed, aside then renamed. */
-export function writeGgufFile(path: string, name: string, config: LlamaConfig, weights: WeightSource, eosTokenId: number, tokenizerConfig: TokenizerConfig): void {
+/**
+ * Announces in config.json the external data of every graph under onnx/ that has some
+ * (`model_q4.onnx_data`, `_data_1`, …), as transformers.js needs to fetch it.
+ */
+export function announceExternalData(dir: string): void {
+  const counts = new Map<string, number>();
+  for (const file of readdirSync(join(dir, 'onnx'))) {
+    const match = /^(.+\.onnx)_data(?:_(\d+))?$/.exec(file);
+    if (match) counts.set(match[1], Math.max(counts.get(match[1]) ?? 0, Number(match[2] ?? 0) + 1));
+  }
+  if (counts.size === 0) return;
+  const path = join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const formats = [...counts].map(([file, chunks]) => externalDataConfig(file, chunks)['transformers.js_config'].use_external_data_format);
+  writeJson(path, { ...config, 'transformers.js_config': { use_external_data_format: Object.assign({}, ...formats) } });
+}
+
+/** Writes the weights as a GGUF file in one of llama.cpp's quantizations, streamed, aside then renamed. */
+export function writeGgufFile(
+  path: string,
+  name: string,
+  config: LlamaConfig,
+  weights: FloatWeightSource,
+  eosTokenId: number,
+  tokenizerConfig: TokenizerConfig,
+  quantization: GgufQuantization = 'Q4_0',
+): void {
   const tokenizer: GgufTokenizer = {
     tokenizerJson: JSON.parse(readFileSync(join(tokenizerSourceDir, 'tokenizer.json'), 'utf8')) as GgufTokenizer['tokenizerJson'],
     bosTokenId: BOS,
@@ -82,7 +87,7 @@ export function writeGgufFile(path: string, name: string, config: LlamaConfig, w
     chatTemplate: typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined,
   };
   const fd = openSync(`${path}.partial`, 'w');
-  writeGguf((bytes) => writeSync(fd, bytes), llamaMetadata(name, config, tokenizer, MAX_POSITIONS), llamaTensors(config, weights));
+  writeGguf((bytes) => writeSync(fd, bytes), llamaMetadata(name, config, tokenizer, MAX_POSITIONS, quantization), llamaTensors(config, weights, quantization));
   closeSync(fd);
   renameSync(`${path}.partial`, path);
 }

@@ -8,6 +8,16 @@ import { createRandom, type RandomSource } from '../../workers/engine/sampling/r
 import { roundToFloat16 } from '../../workers/model-build/float16.ts';
 import type { LayerLinear, LayerNorm, LlamaConfig, Linear, WeightSource } from '../../workers/model-build/graph.ts';
 
+/** A weight source of float weights, answered at once: what the generators make, and what the GGUF writer quantizes. */
+export interface FloatWeightSource extends WeightSource {
+  /** [vocab, hidden], row-major. */
+  embedTokens(): Float32Array;
+  layerNorm(layer: number, norm: LayerNorm): Float32Array;
+  layerLinear(layer: number, name: LayerLinear): Linear;
+  finalNorm(): Float32Array;
+  lmHead(): Linear;
+}
+
 export interface RandomWeightOptions {
   seed: number;
   /** Ids at and past this have no token: their lm_head rows are zero, as padding rows are. */
@@ -43,7 +53,7 @@ function fillNormal(values: Float32Array, random: RandomSource, std: number, mea
  * dropped them would show. The embedding is rounded to binary16, so fp32 and
  * fp16 copies of it hold the same numbers.
  */
-export function randomWeights(config: LlamaConfig, options: RandomWeightOptions): WeightSource {
+export function randomWeights(config: LlamaConfig, options: RandomWeightOptions): FloatWeightSource {
   const { hiddenSize: h, intermediateSize: m, vocabSize: v, numLayers } = config;
   const residualScale = 1 / Math.sqrt(Math.max(1, numLayers / 2));
   const random = (name: string) => createRandom(tensorSeed(options.seed, name));

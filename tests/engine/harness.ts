@@ -16,7 +16,7 @@ export const BASE = 'tiny-random/deepseek-coder-base';
  * each run reads the freshly generated files.
  */
 export async function startEngine() {
-  generateFixtures();
+  await generateFixtures();
   env.cacheDir = mkdtempSync(join(tmpdir(), 'deepseek-coder-web-cache-'));
   const mirror = await startMirrorServer();
   const engine = new Engine(nodeHost(mirror.host));

@@ -22,7 +22,7 @@ let store: ModelStore;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  generateFixtures();
+  await generateFixtures();
   const mirror = await startMirrorServer();
   store = new ModelStore(mirror.host, (input, init) => fetch(input, init));
   close = mirror.close;

@@ -8,6 +8,7 @@
 import onnxProto from 'onnx-proto';
 import { float32ToFloat16Bits } from './float16.ts';
 import { quantizeQ4Symmetric, quantizeQ8PerColumn, Q4_BLOCK_SIZE } from './quantize.ts';
+import { dequantizeTable, isQuantized, zeroPointBytesPerColumn, type LinearWeights, type QuantizedLinear } from './quantized-linear.ts';
 
 const { onnx } = onnxProto;
 const DataType = onnx.TensorProto.DataType;
@@ -46,38 +47,69 @@ export const LAYER_LINEARS = [
 export type LayerLinear = (typeof LAYER_LINEARS)[number];
 export type LayerNorm = 'input_layernorm' | 'post_attention_layernorm';
 
+type MaybePromise<T> = T | Promise<T>;
+
 /**
  * Where the weights come from, one tensor at a time, so a full-size model is
- * never held whole: the builder asks for each tensor as it emits it. Asking
- * twice for the same tensor must give the same values.
+ * never held whole: the builder asks for each tensor as it emits it, and asks
+ * for the next only once the sink has taken the last. A source may answer
+ * later (a GGUF file read by Range requests). Asking twice for the same
+ * tensor must give the same values.
  */
 export interface WeightSource {
-  /** [vocab, hidden], row-major. */
-  embedTokens(): Float32Array;
-  layerNorm(layer: number, norm: LayerNorm): Float32Array;
-  layerLinear(layer: number, name: LayerLinear): Linear;
-  finalNorm(): Float32Array;
-  lmHead(): Linear;
+  /** [vocab, hidden] rows, row-major; or quantized, one column per token (k = hidden, n = vocab). */
+  embedTokens(): MaybePromise<Float32Array | QuantizedLinear>;
+  layerNorm(layer: number, norm: LayerNorm): MaybePromise<Float32Array>;
+  layerLinear(layer: number, name: LayerLinear): MaybePromise<LinearWeights>;
+  finalNorm(): MaybePromise<Float32Array>;
+  lmHead(): MaybePromise<LinearWeights>;
 }
 
 export interface BuildOptions {
+  /**
+   * How float linears are stored (fp32, 4-bit MatMulNBits, or int8 MatMulInteger), and the precision
+   * of activations and scales around quantized ones: fp16 in q4f16, fp32 otherwise. Linears that
+   * come quantized are emitted as MatMulNBits in every dtype, never requantized.
+   */
   dtype: ModelDtype;
   /** MatMulNBits' accuracy_level (4 = int8 compute on CPU); unset leaves the runtime's default, as the hub's exports do. */
   accuracyLevel?: number;
+  /**
+   * A quantized embedding table is read by GatherBlockQuantized ('gather', the default: it stays as
+   * small as the file's, and ORT's CPU and WebGPU providers both run it), or dequantized into a
+   * float Gather table ('dequantize': fp16 in q4f16, else fp32).
+   */
+  quantizedEmbedding?: 'gather' | 'dequantize';
 }
 
 type Node = InstanceType<typeof onnx.NodeProto>;
 export type Tensor = InstanceType<typeof onnx.TensorProto>;
 export type Graph = InstanceType<typeof onnx.GraphProto>;
 
-/** Receives each initializer as it is made; a full-size model streams them to disk instead of holding them. */
-export type InitializerSink = (tensor: Tensor) => void;
+/**
+ * Receives each initializer as it is made; a full-size model streams them to disk instead of
+ * holding them. The builder reads no further weight until a returned promise settles.
+ */
+export type InitializerSink = (tensor: Tensor) => void | Promise<void>;
 
 class GraphBuilder {
   readonly nodes: Node[] = [];
   private counter = 0;
+  /** The sink's writes not yet awaited: settled before each weight is read, so at most one tensor is in flight. */
+  private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly emit: InitializerSink) {}
+
+  /** Waits until the sink has taken everything it was given. */
+  async settled(): Promise<void> {
+    await this.pending;
+  }
+
+  /** Waits for the sink to take what it was given, then reads the next weight. */
+  async next<T>(read: () => MaybePromise<T>): Promise<T> {
+    await this.settled();
+    return read();
+  }
 
   private fresh(hint: string): string {
     this.counter += 1;
@@ -118,7 +150,9 @@ class GraphBuilder {
   }
 
   initializer(name: string, dataType: number, dims: number[], bytes: Uint8Array): string {
-    this.emit(onnx.TensorProto.create({ name, dataType, dims, rawData: bytes }));
+    const taken = this.emit(onnx.TensorProto.create({ name, dataType, dims, rawData: bytes }));
+    // Promise.all handles a failed write at once, so it is reported by the next await, not as unhandled.
+    if (taken) this.pending = Promise.all([this.pending, taken]).then(() => undefined);
     return name;
   }
 
@@ -163,30 +197,35 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]) {
   });
 }
 
-function linear(g: GraphBuilder, x: string, weights: Linear, name: string, options: BuildOptions): string {
+function linear(g: GraphBuilder, x: string, weights: LinearWeights, name: string, options: BuildOptions): string {
   const { dtype } = options;
+  if (isQuantized(weights)) return matMulNBits(g, x, weights, name, options);
   if (dtype === 'fp32') {
     return g.op('MatMul', [x, g.float(`${name}.weight`, [weights.k, weights.n], weights.weight)]);
   }
   if (dtype === 'q8') return dynamicQuantizedLinear(g, x, weights, name);
-  const { packed, scales, blocksPerColumn } = quantizeQ4Symmetric(weights);
-  const blobSize = (Q4_BLOCK_SIZE * 4) / 8;
-  const quantName = g.initializer(`${name}.weight_Q4`, DataType.UINT8, [weights.n, blocksPerColumn, blobSize], packed);
+  const { packed, scales } = quantizeQ4Symmetric(weights);
+  return matMulNBits(g, x, { k: weights.k, n: weights.n, bits: 4, blockSize: Q4_BLOCK_SIZE, packed, scales }, name, options);
+}
+
+/** A MatMulNBits node over weights already in its layout; scales and activations in fp16 for q4f16. */
+function matMulNBits(g: GraphBuilder, x: string, weights: QuantizedLinear, name: string, options: BuildOptions): string {
+  const { k, n, bits, blockSize, packed, scales, zeroPoints } = weights;
+  const blocks = Math.ceil(k / blockSize);
+  const quantName = g.initializer(`${name}.weight_Q${bits}`, DataType.UINT8, [n, blocks, (blockSize * bits) / 8], packed);
+  const half = options.dtype === 'q4f16';
+  const scaleName = half ? g.half(`${name}.weight_scales`, [scales.length], scales) : g.float(`${name}.weight_scales`, [scales.length], scales);
+  const inputs = [half ? g.op('Cast', [x], { to: DataType.FLOAT16 }) : x, quantName, scaleName];
+  if (zeroPoints) inputs.push(g.initializer(`${name}.weight_zp`, DataType.UINT8, [n * zeroPointBytesPerColumn(weights)], zeroPoints));
   const attributes = {
-    K: weights.k,
-    N: weights.n,
-    bits: 4,
-    block_size: Q4_BLOCK_SIZE,
+    K: k,
+    N: n,
+    bits,
+    block_size: blockSize,
     ...(options.accuracyLevel !== undefined && { accuracy_level: options.accuracyLevel }),
   };
-  if (dtype === 'q4') {
-    const scaleName = g.float(`${name}.weight_scales`, [scales.length], scales);
-    return g.op('MatMulNBits', [x, quantName, scaleName], attributes, { domain: 'com.microsoft' });
-  }
-  const scaleName = g.half(`${name}.weight_scales`, [scales.length], scales);
-  const xHalf = g.op('Cast', [x], { to: DataType.FLOAT16 });
-  const yHalf = g.op('MatMulNBits', [xHalf, quantName, scaleName], attributes, { domain: 'com.microsoft' });
-  return g.op('Cast', [yHalf], { to: DataType.FLOAT });
+  const y = g.op('MatMulNBits', inputs, attributes, { domain: 'com.microsoft' });
+  return half ? g.op('Cast', [y], { to: DataType.FLOAT }) : y;
 }
 
 /**
@@ -203,8 +242,15 @@ function dynamicQuantizedLinear(g: GraphBuilder, x: string, weights: Linear, nam
   return g.op('Mul', [scaled, xScale]);
 }
 
-/** The token embedding table: fp32, fp16 in the q4f16 graph, int8 with one scale in the q8 graph. */
-function embedding(g: GraphBuilder, config: LlamaConfig, table: Float32Array, dtype: ModelDtype): string {
+/**
+ * The token embedding table: fp32, fp16 in the q4f16 graph, int8 with one scale in the q8 graph;
+ * one that comes quantized is read as it is by GatherBlockQuantized, whose layout for a table of
+ * rows is MatMulNBits' for a weight of columns.
+ */
+function embedding(g: GraphBuilder, config: LlamaConfig, source: Float32Array | QuantizedLinear, options: BuildOptions): string {
+  const { dtype } = options;
+  if (!(source instanceof Float32Array) && options.quantizedEmbedding !== 'dequantize') return quantizedEmbedding(g, source, dtype);
+  const table = source instanceof Float32Array ? source : dequantizeTable(source);
   const dims = [config.vocabSize, config.hiddenSize];
   if (dtype === 'q4f16') {
     return g.op('Cast', [g.op('Gather', [g.half('model.embed_tokens.weight', dims, table), 'input_ids'], { axis: 0 })], {
@@ -222,6 +268,21 @@ function embedding(g: GraphBuilder, config: LlamaConfig, table: Float32Array, dt
     return g.op('DequantizeLinear', [rows, g.float('model.embed_tokens.weight_scale', [], [scale])]);
   }
   return g.op('Gather', [g.float('model.embed_tokens.weight', dims, table), 'input_ids'], { axis: 0 });
+}
+
+function quantizedEmbedding(g: GraphBuilder, table: QuantizedLinear, dtype: ModelDtype): string {
+  const { k, n, bits, blockSize, packed, scales, zeroPoints } = table;
+  if (k % blockSize !== 0) throw new Error(`A quantized embedding needs whole blocks per row: ${k} values in blocks of ${blockSize}.`);
+  const blocks = k / blockSize;
+  const half = dtype === 'q4f16';
+  const inputs = [
+    g.initializer('model.embed_tokens.weight_quantized', DataType.UINT8, [n, (k * bits) / 8], packed),
+    'input_ids',
+    half ? g.half('model.embed_tokens.weight_scales', [n, blocks], scales) : g.float('model.embed_tokens.weight_scales', [n, blocks], scales),
+  ];
+  if (zeroPoints) inputs.push(g.initializer('model.embed_tokens.weight_zp', DataType.UINT8, [n, zeroPointBytesPerColumn(table)], zeroPoints));
+  const rows = g.op('GatherBlockQuantized', inputs, { gather_axis: 0, quantize_axis: 1, block_size: blockSize, bits }, { domain: 'com.microsoft' });
+  return half ? g.op('Cast', [rows], { to: DataType.FLOAT }) : rows;
 }
 
 function rmsNorm(g: GraphBuilder, x: string, weight: Float32Array, name: string, eps: string): string {
@@ -257,7 +318,7 @@ function kvCacheType(dtype: ModelDtype): number {
  * Builds the decoder graph, handing each initializer to `emit` as soon as it
  * exists; returns the graph without them.
  */
-export function buildGraph(config: LlamaConfig, weights: WeightSource, options: BuildOptions, emit: InitializerSink): Graph {
+export async function buildGraph(config: LlamaConfig, weights: WeightSource, options: BuildOptions, emit: InitializerSink): Promise<Graph> {
   const g = new GraphBuilder(emit);
   const { hiddenSize, numHeads, headDim, numLayers } = config;
   const half = headDim / 2;
@@ -272,7 +333,7 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
   const one = g.scalarInt64('/const/one', 1);
   const zero = g.scalarInt64('/const/zero_i64', 0);
 
-  const hidden0 = embedding(g, config, weights.embedTokens(), options.dtype);
+  const hidden0 = embedding(g, config, await g.next(() => weights.embedTokens()), options);
 
   // Rotary embedding with linear scaling: positions are divided by the factor.
   const inverseFrequencies = new Float32Array(half);
@@ -324,11 +385,11 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
   let hidden = hidden0;
   for (let i = 0; i < numLayers; i++) {
     const prefix = `model.layers.${i}`;
-    const project = (x: string, name: LayerLinear) => linear(g, x, weights.layerLinear(i, name), `${prefix}.${name}`, options);
-    const normed = rmsNorm(g, hidden, weights.layerNorm(i, 'input_layernorm'), `${prefix}.input_layernorm`, eps);
-    const query = applyRope(toHeads(project(normed, 'self_attn.q_proj')));
-    const key = applyRope(toHeads(project(normed, 'self_attn.k_proj')));
-    const value = toHeads(project(normed, 'self_attn.v_proj'));
+    const project = async (x: string, name: LayerLinear) => linear(g, x, await g.next(() => weights.layerLinear(i, name)), `${prefix}.${name}`, options);
+    const normed = rmsNorm(g, hidden, await g.next(() => weights.layerNorm(i, 'input_layernorm')), `${prefix}.input_layernorm`, eps);
+    const query = applyRope(toHeads(await project(normed, 'self_attn.q_proj')));
+    const key = applyRope(toHeads(await project(normed, 'self_attn.k_proj')));
+    const value = toHeads(await project(normed, 'self_attn.v_proj'));
     const allKeys = appendToCache(`past_key_values.${i}.key`, key, `present.${i}.key`);
     const allValues = appendToCache(`past_key_values.${i}.value`, value, `present.${i}.value`);
     const scores = g.op('Add', [
@@ -337,17 +398,17 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
     ]);
     const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), allValues]);
     const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), hiddenShape]);
-    hidden = g.op('Add', [hidden, project(merged, 'self_attn.o_proj')]);
+    hidden = g.op('Add', [hidden, await project(merged, 'self_attn.o_proj')]);
 
-    const normed2 = rmsNorm(g, hidden, weights.layerNorm(i, 'post_attention_layernorm'), `${prefix}.post_attention_layernorm`, eps);
-    const gate = project(normed2, 'mlp.gate_proj');
-    const up = project(normed2, 'mlp.up_proj');
+    const normed2 = rmsNorm(g, hidden, await g.next(() => weights.layerNorm(i, 'post_attention_layernorm')), `${prefix}.post_attention_layernorm`, eps);
+    const gate = await project(normed2, 'mlp.gate_proj');
+    const up = await project(normed2, 'mlp.up_proj');
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    hidden = g.op('Add', [hidden, project(activated, 'mlp.down_proj')]);
+    hidden = g.op('Add', [hidden, await project(activated, 'mlp.down_proj')]);
   }
 
-  const finalHidden = rmsNorm(g, hidden, weights.finalNorm(), 'model.norm', eps);
-  const logits = linear(g, finalHidden, weights.lmHead(), 'lm_head', options);
+  const finalHidden = rmsNorm(g, hidden, await g.next(() => weights.finalNorm()), 'model.norm', eps);
+  const logits = linear(g, finalHidden, await g.next(() => weights.lmHead()), 'lm_head', options);
   g.op('Identity', [logits], {}, { output: 'logits' });
 
   const kvDims = ['batch_size', numHeads, 'past_sequence_length', headDim];
@@ -364,6 +425,7 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
       outputs.push(valueInfo(`present.${i}.${kind}`, cacheType, presentDims));
     }
   }
+  await g.settled();
   return onnx.GraphProto.create({ name: 'main_graph', node: g.nodes, input: inputs, output: outputs });
 }
 
@@ -380,9 +442,9 @@ export function modelProto(graph: Graph) {
 }
 
 /** The whole model as one protobuf in memory: for small models. */
-export function buildModel(config: LlamaConfig, weights: WeightSource, options: BuildOptions): Uint8Array {
+export async function buildModel(config: LlamaConfig, weights: WeightSource, options: BuildOptions): Promise<Uint8Array> {
   const initializers: Tensor[] = [];
-  const graph = buildGraph(config, weights, options, (tensor) => initializers.push(tensor));
+  const graph = await buildGraph(config, weights, options, (tensor) => void initializers.push(tensor));
   graph.initializer = initializers;
   return onnx.ModelProto.encode(modelProto(graph)).finish();
 }
