@@ -100,7 +100,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   // The tiny models' weights as GGUF files, in each quantization the converter reads.
   gguf('tiny-random/deepseek-coder-instruct/deepseek-coder-instruct.Q4_0.gguf', 'dev-mirror'),
   gguf('tiny-random/deepseek-coder-instruct/deepseek-coder-instruct.Q8_0.gguf', 'dev-mirror'),
-  gguf('tiny-random/deepseek-coder-instruct/deepseek-coder-instruct.Q4_K_M.gguf', 'dev-mirror'),
+  gguf('tiny-random/deepseek-coder-instruct-kquant/deepseek-coder-instruct-kquant.Q4_K_M.gguf', 'dev-mirror'),
   gguf('tiny-random/deepseek-coder-base/deepseek-coder-base.Q4_0.gguf', 'dev-mirror'),
   {
     // DeepSeek Coder 1.3B's exact shape with random weights, for the benchmarks and real-size checks.

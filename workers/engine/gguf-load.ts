@@ -156,6 +156,9 @@ class ChunkCollector {
  */
 export async function convertedGguf(request: GgufLoadRequest): Promise<ConvertedModel> {
   const { host, id, dtype, cache } = request;
+  if (dtype !== 'q4' && dtype !== 'q4f16') {
+    throw invalidRequest(`A GGUF model converts to q4 (fp32 compute) or q4f16 (fp16 compute); '${dtype}' is not one of them.`, 'dtype', 'dtype_unavailable');
+  }
   const revision = convertedRevision(id.file);
   const graphFile = graphFileName(dtype);
   const url = (path: string) => fileUrl(host, id.repo, revision, path);
