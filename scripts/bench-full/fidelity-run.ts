@@ -41,7 +41,10 @@ export const FIDELITY_TOLERANCE: FidelityTolerance = { ofStandardDeviation: 0.1,
 
 export interface FidelityOptions {
   url: string;
+  /** The repository wllama reads `gguf` from. */
   model: string;
+  /** What our engine loads: `model` unless named (a GGUF id, to compare the converted file with llama.cpp on it). */
+  ourModel?: string;
   dtype: Dtype;
   gguf: string;
   threads: number;
@@ -71,7 +74,7 @@ async function compareEngines(oursContext: BrowserContext, wllamaContext: Browse
   await ours.waitForFunction(() => window.deepseek !== undefined);
   await ours.evaluate(
     ({ model, dtype, threads }) => window.deepseek.load(model, { device: 'wasm', dtype, wasm_threads: threads }),
-    { model: options.model, dtype: options.dtype, threads: options.threads },
+    { model: options.ourModel ?? options.model, dtype: options.dtype, threads: options.threads },
   );
   const wllama = await openEnginePage(wllamaContext, options.url, 'wllama');
   await loadEngine(wllama, { model: options.model, variant: options.gguf, device: 'wasm', threads: options.threads, contextTokens: 256 });

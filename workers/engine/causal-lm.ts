@@ -37,8 +37,8 @@ export interface LoadRequest {
   modelFileName: string;
   /** External-data chunks per ONNX file, where config.json does not declare them. */
   externalData?: Record<string, number>;
-  /** Where the files are, when not at `{id}/resolve/main/`: a converted GGUF model's repository and revision. */
-  files?: { repo: string; revision: string };
+  /** The repository transformers.js reads at `host`, when not `id`: a converted GGUF model's. */
+  repo?: string;
   /** The network fetch downloads go through; the runtime's own by default. */
   fetch?: Fetch;
   /** Aborting stops the downloads and rejects the load. */
@@ -137,11 +137,9 @@ export class CausalLM {
       }
     };
     const loading = (async () => {
-      const repo = request.files?.repo ?? request.id;
-      const revision = request.files?.revision ?? 'main';
-      const tokenizer = await AutoTokenizer.from_pretrained(repo, { revision, progress_callback });
+      const repo = request.repo ?? request.id;
+      const tokenizer = await AutoTokenizer.from_pretrained(repo, { progress_callback });
       const model = await AutoModelForCausalLM.from_pretrained(repo, {
-        revision,
         device: request.device,
         dtype: request.dtype,
         model_file_name: request.modelFileName,

@@ -265,11 +265,11 @@ export class Engine {
       const attempt = () =>
         CausalLM.load({
           id: modelId,
-          host,
+          host: converted?.host ?? host,
           ...runtime,
           modelFileName: entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME,
           externalData: converted?.externalData ?? entry?.externalData,
-          files: converted ? { repo: converted.repo, revision: converted.revision } : undefined,
+          repo: converted?.repo,
           fetch: converted && this.host.downloadFetch ? convertedFetch(converted, this.host.downloadFetch) : this.host.downloadFetch,
           signal,
           onFileProgress: report,

@@ -2,8 +2,10 @@
  * GGUF checkpoints, converted in the tab. The file is read with Range requests
  * (its header first, then one tensor at a time), each tensor is turned into the
  * ONNX graph's initializers by the one graph builder, and the converted model
- * is stored in the download cache in the hub's layout, under a revision named
- * for the file: `{repo}/resolve/converted.{file}/onnx/model_q4.onnx`. A second
+ * is stored in the download cache in the hub's layout, under a host path named
+ * for the file: `{host}gguf-converted/{file}/{repo}/resolve/main/onnx/model_q4.onnx`
+ * (transformers.js 4.3.1 looks for a tokenizer at the main revision whatever
+ * revision it is given, so the file is named in the path instead). A second
  * load finds it there and converts nothing; the library lists it like any
  * download, and Delete removes it.
  */
@@ -12,6 +14,7 @@ import { contextLength, WASM_MEMORY_LIMIT_BYTES } from '../../src/protocol/memor
 import type { GgufModelId } from '../../src/protocol/model-id.ts';
 import type { Device, Dtype } from '../../src/protocol/types.ts';
 import { buildModelWithExternalData, chunkFileName } from '../model-build/external-data.ts';
+import { GgmlType } from '../model-build/ggml-blocks.ts';
 import { rangeReader, readGgufHeader } from '../model-build/gguf-file.ts';
 import { ggufHubFiles } from '../model-build/gguf-hub-files.ts';
 import { ggufModel, type GgufModel } from '../model-build/gguf-model.ts';
@@ -19,20 +22,23 @@ import { ggufWeightSource, tensorByteLength } from '../model-build/gguf-weights.
 import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX } from './catalog.ts';
 import type { Fetch } from './resumable-download.ts';
 
-const REVISION_PREFIX = 'converted.';
+const CONVERTED_PATH = 'gguf-converted';
 /** The fewest tokens of context worth loading a model for: a refusal beats a model that cannot hold a question. */
 export const MIN_CONTEXT_TOKENS = 512;
 /** JS memory a chunk may gather before it is handed to a Blob, which the browser keeps outside the JS heap. */
 const BLOB_PART_BYTES = 64 * 1024 ** 2;
 
-/** The revision a converted model is stored under: one per GGUF file. */
-export function convertedRevision(file: string): string {
-  return `${REVISION_PREFIX}${file}`;
+/** The base URL a converted model is stored under, in the hub's layout: one per GGUF file. */
+export function convertedHost(host: string, file: string): string {
+  return `${host}${CONVERTED_PATH}/${encodeURIComponent(file)}/`;
 }
 
-/** The GGUF model id a cached file belongs to, when its revision is a converted one. */
-export function ggufIdOfRevision(repo: string, revision: string): string | null {
-  return revision.startsWith(REVISION_PREFIX) ? `${repo}/${revision.slice(REVISION_PREFIX.length)}` : null;
+/** The model id and path of a converted model's file, from its URL's path; null for any other URL. */
+export function parseConvertedPath(pathname: string): { modelId: string; path: string } | null {
+  const match = new RegExp(`/${CONVERTED_PATH}/([^/]+)/([^/]+)/([^/]+)/resolve/[^/]+/(.+)$`).exec(pathname);
+  if (!match) return null;
+  const [file, owner, name, path] = match.slice(1).map(decodeURIComponent);
+  return { modelId: `${owner}/${name}/${file}`, path };
 }
 
 function graphFileName(dtype: Dtype): string {
@@ -52,9 +58,9 @@ interface ConversionRecord {
 
 /** Where the converted model's files are: the download cache where it can be used, else the blobs of this page's conversion. */
 export interface ConvertedModel {
-  /** The repository and revision transformers.js loads it from. */
+  /** Where transformers.js loads it from: `{host}{repo}/resolve/main/`. */
+  host: string;
   repo: string;
-  revision: string;
   /** The graph's external-data chunk count, by graph file name. */
   externalData: Record<string, number>;
   weightsBytes: number;
@@ -75,8 +81,8 @@ export interface GgufLoadRequest {
   onConvertProgress: (read: number, total: number) => void;
 }
 
-function fileUrl(host: string, repo: string, revision: string, path: string): string {
-  return `${host}${repo}/resolve/${revision}/${path}`;
+function fileUrl(host: string, repo: string, path: string): string {
+  return `${host}${repo}/resolve/main/${path}`;
 }
 
 async function recordOf(cache: Cache, url: string): Promise<ConversionRecord | null> {
@@ -90,25 +96,41 @@ async function recordOf(cache: Cache, url: string): Promise<ConversionRecord | n
 }
 
 /** A finished conversion whose every file is still cached at its size. */
-async function storedConversion(request: GgufLoadRequest, revision: string): Promise<ConversionRecord | null> {
+async function storedConversion(request: GgufLoadRequest, host: string): Promise<ConversionRecord | null> {
   if (!request.cache) return null;
-  const { cache, host, id } = request;
-  const record = await recordOf(cache, fileUrl(host, id.repo, revision, `conversion-${request.dtype}.json`));
+  const { cache, id } = request;
+  const record = await recordOf(cache, fileUrl(host, id.repo, `conversion-${request.dtype}.json`));
   if (!record) return null;
   for (const [path, bytes] of Object.entries(record.files)) {
-    const response = await cache.match(fileUrl(host, id.repo, revision, path));
+    const response = await cache.match(fileUrl(host, id.repo, path));
     if (!response || (await response.blob()).size !== bytes) return null;
   }
   return record;
 }
 
-/** Converted weights in bytes: the file's own, which MatMulNBits and GatherBlockQuantized keep at their size, with fp32 scales in q4. */
+/**
+ * Converted weights in bytes: the file's own, which MatMulNBits and GatherBlockQuantized keep at
+ * their size, plus fp32 scales in q4 (the file's are fp16, one per 32 values), and a dequantized
+ * embedding table at its float size.
+ */
 function convertedWeightsBytes(model: GgufModel, dtype: Dtype): number {
+  const floatBytes = dtype === 'q4f16' ? 2 : 4;
   let bytes = 0;
-  for (const tensor of model.tensors.values()) bytes += tensorByteLength(tensor);
-  // Q4_0 and Q8_0 keep an fp16 scale per 32 values; the q4 graph holds them in fp32.
-  const values = [...model.tensors.values()].reduce((sum, tensor) => sum + tensor.dims.reduce((product, dim) => product * dim, 1), 0);
-  return dtype === 'q4f16' ? bytes : bytes + (values / 32) * 2;
+  for (const tensor of model.tensors.values()) {
+    const values = tensor.dims.reduce((product, dim) => product * dim, 1);
+    if (tensor.name === 'token_embd.weight' && embeddingForm(model) === 'dequantize') bytes += values * floatBytes;
+    else bytes += tensorByteLength(tensor) + (dtype === 'q4f16' ? 0 : (values / 32) * 2);
+  }
+  return bytes;
+}
+
+/**
+ * GatherBlockQuantized keeps the embedding table as small as the file's, but onnxruntime-web's CPU
+ * provider runs it only for Q4_0's form (4 bits, no zero points): for another quantization the table
+ * is dequantized (fp16 in q4f16, fp32 in q4).
+ */
+function embeddingForm(model: GgufModel): 'gather' | 'dequantize' {
+  return model.tensors.get('token_embd.weight')?.type === GgmlType.Q4_0 ? 'gather' : 'dequantize';
 }
 
 /** Refuses, before any weight is read, a model WASM's 4 GiB heap cannot hold with a useful context. */
@@ -159,16 +181,16 @@ export async function convertedGguf(request: GgufLoadRequest): Promise<Converted
   if (dtype !== 'q4' && dtype !== 'q4f16') {
     throw invalidRequest(`A GGUF model converts to q4 (fp32 compute) or q4f16 (fp16 compute); '${dtype}' is not one of them.`, 'dtype', 'dtype_unavailable');
   }
-  const revision = convertedRevision(id.file);
+  const storedAt = convertedHost(host, id.file);
   const graphFile = graphFileName(dtype);
-  const url = (path: string) => fileUrl(host, id.repo, revision, path);
-  const stored = await storedConversion(request, revision);
+  const url = (path: string) => fileUrl(storedAt, id.repo, path);
+  const stored = await storedConversion(request, storedAt);
   if (stored) {
-    return { repo: id.repo, revision, externalData: { [graphFile]: stored.external_data_chunks }, weightsBytes: stored.weights_bytes, unstored: new Map() };
+    return { host: storedAt, repo: id.repo, externalData: { [graphFile]: stored.external_data_chunks }, weightsBytes: stored.weights_bytes, unstored: new Map() };
   }
 
   const started = performance.now();
-  const sourceUrl = fileUrl(host, id.repo, 'main', id.file);
+  const sourceUrl = fileUrl(host, id.repo, id.file);
   const header = await readGgufHeader(sourceUrl, request.fetch);
   const model = ggufModel(header);
   const weightsBytes = convertedWeightsBytes(model, dtype);
@@ -193,7 +215,7 @@ export async function convertedGguf(request: GgufLoadRequest): Promise<Converted
         request.onConvertProgress(read, total);
       },
     });
-    const built = await buildModelWithExternalData(model.config, weights, { dtype }, {
+    const built = await buildModelWithExternalData(model.config, weights, { dtype, quantizedEmbedding: embeddingForm(model) }, {
       modelFileName: graphFile,
       sink: async (index, bytes) => {
         if (collector?.index !== index) {
@@ -218,8 +240,8 @@ export async function convertedGguf(request: GgufLoadRequest): Promise<Converted
     };
     if (cache) await cache.put(url(`conversion-${dtype}.json`), Response.json(record));
     return {
+      host: storedAt,
       repo: id.repo,
-      revision,
       externalData: { [graphFile]: built.chunkFileNames.length },
       weightsBytes,
       // Stored files are read back from the cache by the runtime; only unstored ones stay in memory.

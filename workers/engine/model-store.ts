@@ -15,7 +15,7 @@ import { parseGgufModelId, type GgufModelId } from '../../src/protocol/model-id.
 import { readGgufHeader, type GgufHeader } from '../model-build/gguf-file.ts';
 import { ggufModel } from '../model-build/gguf-model.ts';
 import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, GGUF_DTYPES, catalogEntry, resolveModelHost } from './catalog.ts';
-import { convertedRevision } from './gguf-load.ts';
+import { convertedHost } from './gguf-load.ts';
 import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
 import { parseFileUrl, type Manifest, type VerifiedCache } from './verified-cache.ts';
 
@@ -44,8 +44,8 @@ interface HubConfig {
   max_position_embeddings?: number;
 }
 
-function fileUrl(host: string, modelId: string, path: string, revision = REVISION): string {
-  return `${host}${modelId}/resolve/${revision}/${path}`;
+function fileUrl(host: string, modelId: string, path: string): string {
+  return `${host}${modelId}/resolve/${REVISION}/${path}`;
 }
 
 function graphPath(modelFileName: string, dtype: Dtype): string {
@@ -178,8 +178,8 @@ export class ModelStore {
   }
 
   private async ggufArchitecture(gguf: GgufModelId, host: string): Promise<ModelArchitecture | null> {
-    const converted = await this.architecture(host, gguf.repo, convertedRevision(gguf.file));
-    if (converted) return converted;
+    const convertedConfig = hasCacheStorage() ? await (await caches.open(env.cacheKey)).match(fileUrl(convertedHost(host, gguf.file), gguf.repo, 'config.json')) : undefined;
+    if (convertedConfig) return architectureOf((await convertedConfig.json()) as HubConfig);
     if (globalThis.navigator?.onLine === false) return null;
     let header: GgufHeader;
     try {
@@ -304,8 +304,8 @@ export class ModelStore {
   }
 
   /** config.json's layer geometry, from the cache when a load already stored it, else from the hub. */
-  private async architecture(host: string, modelId: string, revision = REVISION): Promise<ModelArchitecture | null> {
-    const url = fileUrl(host, modelId, 'config.json', revision);
+  private async architecture(host: string, modelId: string): Promise<ModelArchitecture | null> {
+    const url = fileUrl(host, modelId, 'config.json');
     try {
       const cached = hasCacheStorage() ? await (await caches.open(env.cacheKey)).match(url) : undefined;
       const response = cached ?? (await this.fetch(url));

@@ -16,7 +16,7 @@
  *   a model is cached only when all of its files are.
  */
 import { env } from '@huggingface/transformers';
-import { ggufIdOfRevision } from './gguf-load.ts';
+import { parseConvertedPath } from './gguf-load.ts';
 import { cacheStorageUsable } from './resumable-download.ts';
 
 /** What a hub file must be, from the tree API. */
@@ -40,10 +40,12 @@ const EXPECTED_SHA256 = 'x-expected-sha256';
  * model's converted files belong to the GGUF model's id, `owner/name/file.gguf`.
  */
 export function parseFileUrl(url: string): { modelId: string; path: string } | null {
-  const match = /\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(new URL(url).pathname);
+  const { pathname } = new URL(url);
+  const converted = parseConvertedPath(pathname);
+  if (converted) return converted;
+  const match = /\/([^/]+)\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(pathname);
   if (!match) return null;
-  const repo = `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`;
-  return { modelId: ggufIdOfRevision(repo, decodeURIComponent(match[3])) ?? repo, path: decodeURIComponent(match[4]) };
+  return { modelId: `${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`, path: decodeURIComponent(match[3]) };
 }
 
 async function sha256Hex(body: ArrayBuffer): Promise<string> {
