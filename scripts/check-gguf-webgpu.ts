@@ -74,8 +74,8 @@ async function cpuLogits(converted: Converted): Promise<Float32Array> {
 /** The page's side: the same prefill on WebGPU, the model and its chunks fetched from this server. */
 async function webgpuLogits(page: import('playwright-core').Page, index: number, converted: Converted): Promise<number[]> {
   return page.evaluate(
-    async ({ index, chunkNames, layers, heads, headDim, prompt }) => {
-      const ortWeb = (await import('/ort/ort.webgpu.min.mjs')) as typeof import('onnxruntime-web');
+    async ({ index, chunkNames, layers, heads, headDim, prompt, runtime }) => {
+      const ortWeb = (await import(runtime)) as typeof import('onnxruntime-web');
       ortWeb.env.wasm.wasmPaths = '/ort/';
       ortWeb.env.wasm.numThreads = 1;
       const bytes = async (path: string) => new Uint8Array(await (await fetch(path)).arrayBuffer());
@@ -89,7 +89,15 @@ async function webgpuLogits(page: import('playwright-core').Page, index: number,
       const output = await session.run(feeds as Record<string, InstanceType<typeof ortWeb.Tensor>>);
       return Array.from(output.logits.data as Float32Array);
     },
-    { index, chunkNames: converted.chunks.map((chunk) => chunk.path), layers: converted.layers, heads: converted.heads, headDim: converted.headDim, prompt: PROMPT },
+    {
+      index,
+      chunkNames: converted.chunks.map((chunk) => chunk.path),
+      layers: converted.layers,
+      heads: converted.heads,
+      headDim: converted.headDim,
+      prompt: PROMPT,
+      runtime: '/ort/ort.webgpu.min.mjs',
+    },
   );
 }
 
