@@ -5,7 +5,8 @@
  * checks, on a real WebGPU adapter (SwiftShader on a machine without a GPU),
  * the ops a conversion relies on: MatMulNBits with 4 bits and uint4 zero
  * points (Q4_K), 8 bits in blocks of 32 (Q8_0) and 16 (Q6_K), and
- * GatherBlockQuantized with 4 and 8 bits. Prints one line per file; exits 1
+ * GatherBlockQuantized with 4 and 8 bits; and Q4_K's exact form, whose
+ * block biases add ReduceSum and MatMul nodes. Prints one line per file; exits 1
  * on a mismatch, or when ORT placed any of those ops on its CPU provider
  * instead (it falls back silently; its verbose log lists the placements).
  * Not part of `npm test`: it needs Chromium and takes about a minute.
@@ -17,17 +18,19 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 import { buildModelWithExternalData } from '../workers/model-build/external-data.ts';
+import type { KQuantMode } from '../workers/model-build/ggml-to-matmul-nbits.ts';
 import { blobFetch, rangeReader, readGgufHeader } from '../workers/model-build/gguf-file.ts';
 import { ggufModel } from '../workers/model-build/gguf-model.ts';
 import { ggufWeightSource } from '../workers/model-build/gguf-weights.ts';
 import { KQUANT_GGUF, KQUANT_MODEL_ID, generateFixtures, hubDir } from './generate-fixtures.ts';
 import { root } from './llama-graph/hub-repo.ts';
 
-const FILES = [
-  ['tiny-random/deepseek-coder-instruct', 'deepseek-coder-instruct.Q4_0.gguf'],
-  ['tiny-random/deepseek-coder-instruct', 'deepseek-coder-instruct.Q8_0.gguf'],
-  [KQUANT_MODEL_ID, KQUANT_GGUF],
-] as const;
+const FILES: [string, string, KQuantMode][] = [
+  ['tiny-random/deepseek-coder-instruct', 'deepseek-coder-instruct.Q4_0.gguf', 'zero-points'],
+  ['tiny-random/deepseek-coder-instruct', 'deepseek-coder-instruct.Q8_0.gguf', 'zero-points'],
+  [KQUANT_MODEL_ID, KQUANT_GGUF, 'zero-points'],
+  [KQUANT_MODEL_ID, KQUANT_GGUF, 'exact'],
+];
 const PROMPT = [32013, 1551, 16600, 7, 77, 1772, 185, 315];
 /** WebGPU sums in another order than the CPU, in fp32: logits agree to a few thousandths. */
 const TOLERANCE = 1e-2;
@@ -41,17 +44,17 @@ interface Converted {
   headDim: number;
 }
 
-async function convert(repo: string, file: string): Promise<Converted> {
+async function convert(repo: string, file: string, kQuants: KQuantMode): Promise<Converted> {
   const fetchFile = blobFetch(await openAsBlob(join(hubDir, repo, file)));
   const url = `https://hub.test/${repo}/resolve/main/${file}`;
   const model = ggufModel(await readGgufHeader(url, fetchFile));
   const chunks: Uint8Array[][] = [];
-  const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, rangeReader(url, fetchFile)), { dtype: 'q4' }, {
+  const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, rangeReader(url, fetchFile), { kQuants }), { dtype: 'q4' }, {
     modelFileName: 'model_q4.onnx',
     sink: (chunk, bytes) => void (chunks[chunk] ??= []).push(bytes),
   });
   return {
-    label: file,
+    label: file.endsWith('Q4_K_M.gguf') ? `${file} (${kQuants})` : file,
     model: built.model,
     chunks: built.chunkFileNames.map((path, index) => ({ path, data: new Uint8Array(Buffer.concat(chunks[index])) })),
     layers: model.config.numLayers,
@@ -117,7 +120,7 @@ function quantizedOpPlacements(log: string[]): { cpu: string[]; webgpu: string[]
 
 async function main(): Promise<number> {
   await generateFixtures();
-  const converted = await Promise.all(FILES.map(([repo, file]) => convert(repo, file)));
+  const converted = await Promise.all(FILES.map(([repo, file, kQuants]) => convert(repo, file, kQuants)));
   const ortDir = join(root, 'node_modules', 'onnxruntime-web', 'dist');
   const server = createServer((request, response) => {
     const path = request.url ?? '/';

@@ -6,11 +6,15 @@
  *   Q4_0 → 4 bits, block 32, zero point 8: the same numbers, nibbles reordered.
  *   Q8_0 → 8 bits, block 32: q + 128 against the default zero point 128.
  *   Q6_K → 8 bits, block 16: q + 96 against the default zero point 128 (= q − 32), scale d·sc.
- *   Q4_K → 4 bits, block 32, uint4 zero points: d·sc·q − dmin·m has a zero point dmin·m / (d·sc)
- *          that is rarely an integer, and ORT's WebGPU MatMulNBits takes only uint8-packed zero
- *          points (ORT's CPU kernel would take float ones, its WebGPU one refuses them). So the
- *          nibbles stay and each block gets the nearest integer zero point with a least-squares
- *          scale: the one approximate conversion (its error is measured in the tests).
+ *   Q4_K → 4 bits, block 32, two ways (`KQuantMode`):
+ *          'zero-points': uint4 zero points. d·sc·q − dmin·m has a zero point dmin·m / (d·sc) that
+ *          is rarely an integer, and ORT's WebGPU MatMulNBits takes only uint8-packed zero points
+ *          (its CPU kernel would take float ones, its WebGPU one refuses them). So each block gets
+ *          an integer zero point and a least-squares scale: approximate, adding about 90% of the
+ *          error Q4_K itself made (measured in the tests).
+ *          'exact': the nibbles and d·sc as they are, against the default zero point 8, plus a
+ *          per-block bias 8·d·sc − dmin·m that the graph adds through the input's block sums.
+ *          The file's numbers exactly, for one fp32 per 32 weights more and a small matmul.
  *
  * `sourceRow(c)` names the ggml row that becomes column c: whole rows move, so blocks stay intact.
  */
@@ -23,12 +27,22 @@ const sameRow: RowOrder = (column) => column;
 
 export type QuantizedGgmlType = typeof GgmlType.Q4_0 | typeof GgmlType.Q8_0 | typeof GgmlType.Q4_K | typeof GgmlType.Q6_K;
 
+/** How Q4_K blocks become MatMulNBits: rounded to integer zero points, or exactly with block biases. */
+export type KQuantMode = 'zero-points' | 'exact';
+
 export function isQuantizedType(type: SupportedGgmlType): type is QuantizedGgmlType {
   return type !== GgmlType.F32 && type !== GgmlType.F16;
 }
 
 /** N rows of K values in a quantized ggml type, as MatMulNBits weights with k = K and n = N. */
-export function toMatMulNBits(type: QuantizedGgmlType, bytes: Uint8Array, k: number, n: number, sourceRow: RowOrder = sameRow): QuantizedLinear {
+export function toMatMulNBits(
+  type: QuantizedGgmlType,
+  bytes: Uint8Array,
+  k: number,
+  n: number,
+  sourceRow: RowOrder = sameRow,
+  kQuants: KQuantMode = 'zero-points',
+): QuantizedLinear {
   const rowBytes = (k / BLOCK_LAYOUT[type].values) * BLOCK_LAYOUT[type].bytes;
   const rowStart = (column: number) => sourceRow(column) * rowBytes;
   switch (type) {
@@ -39,7 +53,7 @@ export function toMatMulNBits(type: QuantizedGgmlType, bytes: Uint8Array, k: num
     case GgmlType.Q6_K:
       return fromQ6_K(bytes, k, n, rowStart);
     case GgmlType.Q4_K:
-      return fromQ4_K(bytes, k, n, rowStart);
+      return kQuants === 'exact' ? fromQ4_KExact(bytes, k, n, rowStart) : fromQ4_K(bytes, k, n, rowStart);
   }
 }
 
@@ -116,6 +130,29 @@ function fromQ4_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: nu
     }
   }
   return { k, n, bits: 4, blockSize: 32, packed, scales, zeroPoints };
+}
+
+function fromQ4_KExact(bytes: Uint8Array, k: number, n: number, rowStart: (column: number) => number): QuantizedLinear {
+  const blocks = k / 32;
+  const packed = new Uint8Array(n * blocks * 16);
+  const scales = new Float32Array(n * blocks);
+  const blockBias = new Float32Array(n * blocks);
+  for (let column = 0; column < n; column++) {
+    for (let superBlock = 0; superBlock < k / 256; superBlock++) {
+      const at = rowStart(column) + superBlock * 144;
+      const d = readHalf(bytes, at);
+      const dmin = readHalf(bytes, at + 2);
+      for (let j = 0; j < 8; j++) {
+        const { scale, min } = q4KScaleMin(bytes, at + 4, j);
+        const index = column * blocks + superBlock * 8 + j;
+        // d·sc·q − dmin·m = d·sc·(q − 8) + (8·d·sc − dmin·m), each factor in float32 as ggml rounds it.
+        scales[index] = Math.fround(d * scale);
+        blockBias[index] = 8 * scales[index] - Math.fround(dmin * min);
+        for (let e = 0; e < 16; e++) packed[index * 16 + e] = q4KLevel(bytes, at + 16, 32 * j + 2 * e) | (q4KLevel(bytes, at + 16, 32 * j + 2 * e + 1) << 4);
+      }
+    }
+  }
+  return { k, n, bits: 4, blockSize: 32, packed, scales, blockBias };
 }
 
 export interface ZeroPointFit {
