@@ -107,9 +107,14 @@ async function writeOnce(path: string, build: BuildOptions | 'gguf', force: bool
   console.log(`fixtures:full: wrote ${path} in ${seconds} s (process peak RSS so far ${peak} GiB)`);
 }
 
+/** The full-size model's seeded weights, drawn a tensor at a time on demand. */
+export function fullModelWeights() {
+  return randomWeights(DEEPSEEK_CODER_1_3B, { seed: SEED, tokenizerSize: TOKENIZER_SIZE, logitGain: LOGIT_GAIN });
+}
+
 export async function generateFullFixture(options: Options): Promise<void> {
   const config = DEEPSEEK_CODER_1_3B;
-  const weights = randomWeights(config, { seed: SEED, tokenizerSize: TOKENIZER_SIZE, logitGain: LOGIT_GAIN });
+  const weights = fullModelWeights();
   const tokenizerConfig = instructTokenizerConfig();
   mkdirSync(join(fullModelDir, 'onnx'), { recursive: true });
   writeRepoFiles(fullModelDir, config, INSTRUCT_EOS, tokenizerConfig);

@@ -87,8 +87,9 @@ function inlined(tensor: Tensor, bytes: Uint8Array): Tensor {
 function initializerFieldLength(tensor: Tensor): number {
   const external = externalLocation(tensor);
   if (!external) return fieldLength(onnx.TensorProto.encode(tensor).finish().length);
-  // TensorProto field 9 (raw_data) adds a tag, a length and the bytes.
-  const body = onnx.TensorProto.encode(inlined(tensor, new Uint8Array(0))).finish().length + 1 + varint(external.length).length + external.length;
+  // The tensor without raw_data, then field 9 (raw_data): a tag, a length and the bytes.
+  const withoutData = onnx.TensorProto.create({ name: tensor.name, dataType: tensor.dataType, dims: tensor.dims });
+  const body = onnx.TensorProto.encode(withoutData).finish().length + 1 + varint(external.length).length + external.length;
   return fieldLength(body);
 }
 

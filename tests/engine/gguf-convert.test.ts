@@ -3,7 +3,8 @@
  * tensors read by Range requests, weights repacked, the graph written to external data in
  * several chunks), gives the logits of an fp32 graph that the same builder makes from the
  * file's own dequantized weights: within float rounding where the conversion is exact, within a
- * measured error for Q4_K. The Q4_0 file also matches the q4 ONNX export of the same weights.
+ * measured error for Q4_K to integer zero points (exact with block biases). The Q4_0 file also
+ * matches the q4 ONNX export of the same weights.
  * Run in onnxruntime-node, and the q4 graphs also in onnxruntime-web's WebAssembly build.
  */
 import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -97,9 +98,10 @@ function compare(a: Float32Array[], b: Float32Array[]) {
 
 const cases = [
   // Chunks just above each model's largest initializer, so every model spans several.
-  { label: 'Q4_0', repo: 'tiny-random/deepseek-coder-instruct', file: 'deepseek-coder-instruct.Q4_0.gguf', chunkBytes: 9e6 },
-  { label: 'Q8_0', repo: 'tiny-random/deepseek-coder-instruct', file: 'deepseek-coder-instruct.Q8_0.gguf', chunkBytes: 3e6 },
-  { label: 'Q4_K_M', repo: KQUANT_MODEL_ID, file: KQUANT_GGUF, chunkBytes: 9e6 },
+  { label: 'Q4_0', repo: 'tiny-random/deepseek-coder-instruct', file: 'deepseek-coder-instruct.Q4_0.gguf', chunkBytes: 9e6, kQuants: 'zero-points' },
+  { label: 'Q8_0', repo: 'tiny-random/deepseek-coder-instruct', file: 'deepseek-coder-instruct.Q8_0.gguf', chunkBytes: 3e6, kQuants: 'zero-points' },
+  { label: 'Q4_K_M', repo: KQUANT_MODEL_ID, file: KQUANT_GGUF, chunkBytes: 9e6, kQuants: 'zero-points' },
+  { label: 'Q4_K_M exact', repo: KQUANT_MODEL_ID, file: KQUANT_GGUF, chunkBytes: 9e6, kQuants: 'exact' },
 ] as const;
 /** Where the conversion is exact (every tensor but Q4_K ones), logits differ by float rounding alone. */
 const EXACT_TOLERANCE = 1e-3;
@@ -114,10 +116,11 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, chunkBytes }) => {
+describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, chunkBytes, kQuants }) => {
   let model: GgufModel;
   let readRange: ReadRange;
   let reference: Float32Array[];
+  /** Every conversion is exact but Q4_K's to integer zero points. */
   const exact = label !== 'Q4_K_M';
 
   beforeAll(async () => {
@@ -131,10 +134,10 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
 
   /** Converts into a folder of `dir`, in chunks of at most `chunkBytes`; returns the graph's path and its chunks. */
   async function convert(options: BuildOptions) {
-    const out = mkdtempSync(join(dir, `${label}-${options.dtype}-`));
+    const out = mkdtempSync(join(dir, `${label.replace(' ', '-')}-${options.dtype}-`));
     const modelFileName = `model_${options.dtype}.onnx`;
     const tensorsRead: string[] = [];
-    const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, readRange, { onTensorRead: (name) => tensorsRead.push(name) }), options, {
+    const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, readRange, { kQuants, onTensorRead: (name) => tensorsRead.push(name) }), options, {
       modelFileName,
       maxChunkBytes: chunkBytes,
       sink: (chunk, bytes) => appendFileSync(join(out, `${modelFileName}_data${chunk === 0 ? '' : `_${chunk}`}`), bytes),

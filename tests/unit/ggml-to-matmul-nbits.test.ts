@@ -58,6 +58,18 @@ describe('GGUF weights as MatMulNBits', () => {
     expect(ofQuantization).toBeLessThan(0.95);
   });
 
+  it('Q4_K exactly → 4 bits, block 32, zero point 8 and a bias per block: the file\u2019s numbers to float rounding', () => {
+    const big = randomLinear(2048, 16, 15);
+    const bytes = encodeRows(GgmlType.Q4_K, big);
+    const converted = toMatMulNBits(GgmlType.Q4_K, bytes, big.k, big.n, undefined, 'exact');
+    expect(converted).toMatchObject({ bits: 4, blockSize: 32 });
+    expect(converted.zeroPoints).toBeUndefined();
+    expect(converted.blockBias).toHaveLength(big.n * (big.k / 32));
+    const exact = toLinear(GgmlType.Q4_K, bytes, big.k, big.n).weight;
+    const error = difference(dequantizeLinear(converted).weight, exact);
+    expect(maxAbs(error)).toBeLessThanOrEqual(maxAbs(exact) * 2 ** -22);
+  });
+
   it('quantized embedding tables keep their rows: a token\u2019s row is its column', () => {
     const table = randomLinear(256, 10, 13).weight; // 10 tokens of 256 values, row-major
     const bytes = encodeRows(GgmlType.Q8_0, { k: 256, n: 10, weight: transpose(table, 10, 256) });

@@ -118,10 +118,12 @@ export class ExternalDataWriter {
     });
   }
 
-  /** An initializer sink that places each tensor and keeps what the graph holds in `kept`. */
+  /** An initializer sink that places each tensor and keeps what the graph holds in `kept`, in the order they came. */
   sinkInto(kept: Tensor[]): InitializerSink {
     return async (tensor) => {
-      kept.push(await this.place(tensor));
+      // The slot is taken now: an inline tensor placed later must not overtake one still being written.
+      const slot = kept.push(tensor) - 1;
+      kept[slot] = await this.place(tensor);
     };
   }
 }

@@ -37,8 +37,12 @@ export function byteLength(type: SupportedGgmlType, values: number): number {
   return (values / perBlock) * bytes;
 }
 
+/** Every binary16 bit pattern's value: one lookup per block scale, where a model has 10^8 blocks. */
+let halfValues: Float32Array | null = null;
+
 export function readHalf(bytes: Uint8Array, offset: number): number {
-  return float16BitsToFloat32(Uint16Array.of(bytes[offset] | (bytes[offset + 1] << 8)))[0];
+  halfValues ??= float16BitsToFloat32(Uint16Array.from({ length: 65536 }, (_, bits) => bits));
+  return halfValues[bytes[offset] | (bytes[offset + 1] << 8)];
 }
 
 /** The 6-bit scale and min of sub-block j (0–7) of a Q4_K block whose 12 scale bytes start at `at`: ggml's get_scale_min_k4. */
@@ -74,17 +78,20 @@ export function q6KLevel(bytes: Uint8Array, at: number, e: number): number {
 export function dequantize(type: SupportedGgmlType, bytes: Uint8Array, offset: number, count: number): Float32Array {
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Float tables are read whole (an embedding has 10^8 values), not value by value.
+  if (type === GgmlType.F32) {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(offset + 4 * i, true);
+    return out;
+  }
+  if (type === GgmlType.F16) {
+    for (let i = 0; i < count; i++) out[i] = readHalf(bytes, offset + 2 * i);
+    return out;
+  }
   const { values: perBlock, bytes: blockBytes } = BLOCK_LAYOUT[type];
   for (let block = 0; block < count / perBlock; block++) {
     const at = offset + block * blockBytes;
     const base = block * perBlock;
     switch (type) {
-      case GgmlType.F32:
-        out[base] = view.getFloat32(at, true);
-        break;
-      case GgmlType.F16:
-        out[base] = readHalf(bytes, at);
-        break;
       case GgmlType.Q4_0: {
         const d = readHalf(bytes, at);
         for (let j = 0; j < 16; j++) {

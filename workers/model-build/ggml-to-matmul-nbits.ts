@@ -6,11 +6,15 @@
  *   Q4_0 → 4 bits, block 32, zero point 8: the same numbers, nibbles reordered.
  *   Q8_0 → 8 bits, block 32: q + 128 against the default zero point 128.
  *   Q6_K → 8 bits, block 16: q + 96 against the default zero point 128 (= q − 32), scale d·sc.
- *   Q4_K → 4 bits, block 32, uint4 zero points: d·sc·q − dmin·m has a zero point dmin·m / (d·sc)
- *          that is rarely an integer, and ORT's WebGPU MatMulNBits takes only uint8-packed zero
- *          points (ORT's CPU kernel would take float ones, its WebGPU one refuses them). So the
- *          nibbles stay and each block gets the nearest integer zero point with a least-squares
- *          scale: the one approximate conversion (its error is measured in the tests).
+ *   Q4_K → 4 bits, block 32, two ways (`KQuantMode`):
+ *          'zero-points': uint4 zero points. d·sc·q − dmin·m has a zero point dmin·m / (d·sc) that
+ *          is rarely an integer, and ORT's WebGPU MatMulNBits takes only uint8-packed zero points
+ *          (its CPU kernel would take float ones, its WebGPU one refuses them). So each block gets
+ *          an integer zero point and a least-squares scale: approximate, adding about 90% of the
+ *          error Q4_K itself made (measured in the tests).
+ *          'exact': the nibbles and d·sc as they are, against the default zero point 8, plus a
+ *          per-block bias 8·d·sc − dmin·m that the graph adds through the input's block sums.
+ *          The file's numbers exactly, for one fp32 per 32 weights more and a small matmul.
  *
  * `sourceRow(c)` names the ggml row that becomes column c: whole rows move, so blocks stay intact.
  */
@@ -23,12 +27,22 @@ const sameRow: RowOrder = (column) => column;
 
 export type QuantizedGgmlType = typeof GgmlType.Q4_0 | typeof GgmlType.Q8_0 | typeof GgmlType.Q4_K | typeof GgmlType.Q6_K;
 
+/** How Q4_K blocks become MatMulNBits: rounded to integer zero points, or exactly with block biases. */
+export type KQuantMode = 'zero-points' | 'exact';
+
 export function isQuantizedType(type: SupportedGgmlType): type is QuantizedGgmlType {
   return type !== GgmlType.F32 && type !== GgmlType.F16;
 }
 
 /** N rows of K values in a quantized ggml type, as MatMulNBits weights with k = K and n = N. */
-export function toMatMulNBits(type: QuantizedGgmlType, bytes: Uint8Array, k: number, n: number, sourceRow: RowOrder = sameRow): QuantizedLinear {
+export function toMatMulNBits(
+  type: QuantizedGgmlType,
+  bytes: Uint8Array,
+  k: number,
+  n: number,
+  sourceRow: RowOrder = sameRow,
+  kQuants: KQuantMode = 'zero-points',
+): QuantizedLinear {
   const rowBytes = (k / BLOCK_LAYOUT[type].values) * BLOCK_LAYOUT[type].bytes;
   const rowStart = (column: number) => sourceRow(column) * rowBytes;
   switch (type) {
@@ -39,7 +53,7 @@ export function toMatMulNBits(type: QuantizedGgmlType, bytes: Uint8Array, k: num
     case GgmlType.Q6_K:
       return fromQ6_K(bytes, k, n, rowStart);
     case GgmlType.Q4_K:
-      return fromQ4_K(bytes, k, n, rowStart);
+      return kQuants === 'exact' ? fromQ4_KExact(bytes, k, n, rowStart) : fromQ4_K(bytes, k, n, rowStart);
   }
 }
 
@@ -98,6 +112,7 @@ function fromQ4_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: nu
   const scales = new Float32Array(n * blocks);
   const zeroPoints = new Uint8Array(n * (blocks / 2));
   const levels = new Uint8Array(32);
+  const fit: ZeroPointFit = { scale: 0, zero: 0 };
   for (let column = 0; column < n; column++) {
     for (let superBlock = 0; superBlock < k / 256; superBlock++) {
       const at = rowStart(column) + superBlock * 144;
@@ -106,7 +121,7 @@ function fromQ4_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: nu
       for (let j = 0; j < 8; j++) {
         const { scale, min } = q4KScaleMin(bytes, at + 4, j);
         for (let e = 0; e < 32; e++) levels[e] = q4KLevel(bytes, at + 16, 32 * j + e);
-        const fit = fitZeroPoint(Math.fround(d * scale), Math.fround(dmin * min), levels);
+        fitZeroPoint(Math.fround(d * scale), Math.fround(dmin * min), levels, fit);
         const block = superBlock * 8 + j;
         const index = column * blocks + block;
         scales[index] = fit.scale;
@@ -118,6 +133,29 @@ function fromQ4_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: nu
   return { k, n, bits: 4, blockSize: 32, packed, scales, zeroPoints };
 }
 
+function fromQ4_KExact(bytes: Uint8Array, k: number, n: number, rowStart: (column: number) => number): QuantizedLinear {
+  const blocks = k / 32;
+  const packed = new Uint8Array(n * blocks * 16);
+  const scales = new Float32Array(n * blocks);
+  const blockBias = new Float32Array(n * blocks);
+  for (let column = 0; column < n; column++) {
+    for (let superBlock = 0; superBlock < k / 256; superBlock++) {
+      const at = rowStart(column) + superBlock * 144;
+      const d = readHalf(bytes, at);
+      const dmin = readHalf(bytes, at + 2);
+      for (let j = 0; j < 8; j++) {
+        const { scale, min } = q4KScaleMin(bytes, at + 4, j);
+        const index = column * blocks + superBlock * 8 + j;
+        // d·sc·q − dmin·m = d·sc·(q − 8) + (8·d·sc − dmin·m), each factor in float32 as ggml rounds it.
+        scales[index] = Math.fround(d * scale);
+        blockBias[index] = 8 * scales[index] - Math.fround(dmin * min);
+        for (let e = 0; e < 16; e++) packed[index * 16 + e] = q4KLevel(bytes, at + 16, 32 * j + 2 * e) | (q4KLevel(bytes, at + 16, 32 * j + 2 * e + 1) << 4);
+      }
+    }
+  }
+  return { k, n, bits: 4, blockSize: 32, packed, scales, blockBias };
+}
+
 export interface ZeroPointFit {
   scale: number;
   zero: number;
@@ -127,11 +165,12 @@ const clampLevel = (level: number) => (level < 0 ? 0 : level > 15 ? 15 : level);
 
 /** Squared error of s·(q' − z) against a·q − b over the block, q' re-rounded for that grid. */
 function reroundedError(a: number, b: number, levels: Uint8Array, scale: number, zero: number): number {
+  const inverse = 1 / scale;
   let error = 0;
-  for (const level of levels) {
-    const value = a * level - b;
-    const fitted = scale * (clampLevel(Math.round(value / scale) + zero) - zero);
-    error += (fitted - value) ** 2;
+  for (let e = 0; e < levels.length; e++) {
+    const value = a * levels[e] - b;
+    const fitted = scale * (clampLevel(Math.round(value * inverse) + zero) - zero);
+    error += (fitted - value) * (fitted - value);
   }
   return error;
 }
@@ -146,12 +185,13 @@ function reroundedError(a: number, b: number, levels: Uint8Array, scale: number,
  * A block of one repeated value is stored exactly. `levels` is rewritten when the nibbles change.
  * Everything but the re-rounding is O(1) per candidate: a 7B model has 10^8 such blocks.
  */
-export function fitZeroPoint(a: number, b: number, levels: Uint8Array): ZeroPointFit {
+export function fitZeroPoint(a: number, b: number, levels: Uint8Array, out: ZeroPointFit = { scale: 0, zero: 0 }): ZeroPointFit {
   let sum = 0;
   let sumSquares = 0;
   let low = 15;
   let high = 0;
-  for (const level of levels) {
+  for (let e = 0; e < levels.length; e++) {
+    const level = levels[e];
     sum += level;
     sumSquares += level * level;
     if (level < low) low = level;
@@ -161,23 +201,38 @@ export function fitZeroPoint(a: number, b: number, levels: Uint8Array): ZeroPoin
   if (a === 0 || low === high) {
     const value = a * low - b;
     levels.fill(0);
-    return value === 0 ? { scale: 0, zero: 0 } : { scale: -value, zero: 1 };
+    out.scale = value === 0 ? 0 : -value;
+    out.zero = value === 0 ? 0 : 1;
+    return out;
   }
   const ideal = b / a;
-  const below = clampLevel(Math.floor(ideal));
-  const above = clampLevel(Math.ceil(ideal));
-  let best = { scale: a, zero: below, error: Infinity, reround: false };
-  for (const zero of below === above ? [below] : [below, above]) {
-    // Least squares over s with q' = q: s = Σ(q − z)(a·q − b) / Σ(q − z)².
+  let bestScale = a;
+  let bestZero = 0;
+  let bestError = Infinity;
+  let reround = false;
+  for (let candidate = 0; candidate < 2; candidate++) {
+    const zero = clampLevel(candidate === 0 ? Math.floor(ideal) : Math.ceil(ideal));
+    if (candidate === 1 && zero === clampLevel(Math.floor(ideal))) break;
+    // Least squares over s with q' = q: s = Σ(q − z)(a·q − b) / Σ(q − z)², its error in closed form.
     const denominator = sumSquares - 2 * zero * sum + count * zero * zero;
     const scale = (a * sumSquares - (b + a * zero) * sum + count * b * zero) / denominator;
     const offset = b - scale * zero;
     const error = (scale - a) ** 2 * sumSquares + 2 * (scale - a) * offset * sum + count * offset * offset;
-    if (error < best.error) best = { scale, zero, error, reround: false };
+    if (error < bestError) {
+      bestScale = scale;
+      bestZero = zero;
+      bestError = error;
+      reround = false;
+    }
     if (zero !== 0) {
       const exactScale = b / zero;
       const rerounded = reroundedError(a, b, levels, exactScale, zero);
-      if (rerounded < best.error) best = { scale: exactScale, zero, error: rerounded, reround: true };
+      if (rerounded < bestError) {
+        bestScale = exactScale;
+        bestZero = zero;
+        bestError = rerounded;
+        reround = true;
+      }
     }
   }
   if (ideal < -0.5 || ideal > 15.5) {
@@ -186,12 +241,20 @@ export function fitZeroPoint(a: number, b: number, levels: Uint8Array): ZeroPoin
     const scale = (highest - lowest) / 15;
     const zero = clampLevel(Math.round(-lowest / scale));
     const error = reroundedError(a, b, levels, scale, zero);
-    if (error < best.error) best = { scale, zero, error, reround: true };
+    if (error < bestError) {
+      bestScale = scale;
+      bestZero = zero;
+      bestError = error;
+      reround = true;
+    }
   }
-  if (best.reround) {
-    for (let e = 0; e < count; e++) levels[e] = clampLevel(Math.round((a * levels[e] - b) / best.scale) + best.zero);
+  if (reround) {
+    const inverse = 1 / bestScale;
+    for (let e = 0; e < count; e++) levels[e] = clampLevel(Math.round((a * levels[e] - b) * inverse) + bestZero);
   }
-  return { scale: best.scale, zero: best.zero };
+  out.scale = bestScale;
+  out.zero = bestZero;
+  return out;
 }
 
 /** N rows of K values in any supported type, as the builder's float [K, N] linear. */

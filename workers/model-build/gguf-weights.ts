@@ -6,7 +6,7 @@
  * build's dtype to store as it stores any float weight; norms are float.
  */
 import { BLOCK_LAYOUT, dequantize } from './ggml-blocks.ts';
-import { isQuantizedType, toLinear, toMatMulNBits, type RowOrder } from './ggml-to-matmul-nbits.ts';
+import { isQuantizedType, toLinear, toMatMulNBits, type KQuantMode, type RowOrder } from './ggml-to-matmul-nbits.ts';
 import type { GgufTensorInfo, ReadRange } from './gguf-file.ts';
 import { GGUF_LINEAR_NAMES, GGUF_NORM_NAMES, type GgufModel } from './gguf-model.ts';
 import type { LayerLinear, WeightSource } from './graph.ts';
@@ -16,6 +16,8 @@ import { ggufRowOfHfRow } from './rope-rows.ts';
 export interface GgufWeightOptions {
   /** Called as each tensor has been read: for progress, by bytes. */
   onTensorRead?: (name: string, bytes: number) => void;
+  /** Q4_K as uint4 zero points (default: smallest, approximate) or exactly, with block biases (see ggml-to-matmul-nbits.ts). */
+  kQuants?: KQuantMode;
 }
 
 /** A tensor's bytes in the file: whole blocks per row, rows one after another. */
@@ -44,7 +46,7 @@ export function ggufWeightSource(model: GgufModel, readRange: ReadRange, options
   const weight = async (name: string, sourceRow?: RowOrder): Promise<LinearWeights> => {
     const { tensor, bytes } = await read(name);
     const [k, n] = tensor.dims;
-    return isQuantizedType(tensor.type) ? toMatMulNBits(tensor.type, bytes, k, n, sourceRow) : toLinear(tensor.type, bytes, k, n, sourceRow);
+    return isQuantizedType(tensor.type) ? toMatMulNBits(tensor.type, bytes, k, n, sourceRow, options.kQuants) : toLinear(tensor.type, bytes, k, n, sourceRow);
   };
   const vector = async (name: string) => {
     const { tensor, bytes } = await read(name);
@@ -56,7 +58,7 @@ export function ggufWeightSource(model: GgufModel, readRange: ReadRange, options
       const { tensor, bytes } = await read('token_embd.weight');
       const [hidden, vocab] = tensor.dims;
       // Rows of a table are its tokens: already [vocab, hidden] row-major, as the builder takes a float table.
-      return isQuantizedType(tensor.type) ? toMatMulNBits(tensor.type, bytes, hidden, vocab) : dequantize(tensor.type, bytes, 0, hidden * vocab);
+      return isQuantizedType(tensor.type) ? toMatMulNBits(tensor.type, bytes, hidden, vocab, undefined, options.kQuants) : dequantize(tensor.type, bytes, 0, hidden * vocab);
     },
     layerNorm: (layer, norm) => vector(`blk.${layer}.${GGUF_NORM_NAMES[norm]}.weight`),
     layerLinear: (layer, name: LayerLinear) => {

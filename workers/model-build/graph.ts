@@ -210,7 +210,7 @@ function linear(g: GraphBuilder, x: string, weights: LinearWeights, name: string
 
 /** A MatMulNBits node over weights already in its layout; scales and activations in fp16 for q4f16. */
 function matMulNBits(g: GraphBuilder, x: string, weights: QuantizedLinear, name: string, options: BuildOptions): string {
-  const { k, n, bits, blockSize, packed, scales, zeroPoints } = weights;
+  const { k, n, bits, blockSize, packed, scales, zeroPoints, blockBias } = weights;
   const blocks = Math.ceil(k / blockSize);
   const quantName = g.initializer(`${name}.weight_Q${bits}`, DataType.UINT8, [n, blocks, (blockSize * bits) / 8], packed);
   const half = options.dtype === 'q4f16';
@@ -225,7 +225,14 @@ function matMulNBits(g: GraphBuilder, x: string, weights: QuantizedLinear, name:
     ...(options.accuracyLevel !== undefined && { accuracy_level: options.accuracyLevel }),
   };
   const y = g.op('MatMulNBits', inputs, attributes, { domain: 'com.microsoft' });
-  return half ? g.op('Cast', [y], { to: DataType.FLOAT }) : y;
+  const product = half ? g.op('Cast', [y], { to: DataType.FLOAT }) : y;
+  if (!blockBias) return product;
+  if (k % blockSize !== 0) throw new Error(`${name}: block biases need whole blocks: ${k} values in blocks of ${blockSize}.`);
+  // Σ_k x_k · bias_block(k) = Σ_blocks (Σ_{k in block} x_k) · bias_block: the input's block sums times a [blocks, N] matrix, in fp32.
+  const sums = g.op('ReduceSum', [g.op('Reshape', [x, g.int64(`${name}.block_shape`, [0, 0, blocks, blockSize])]), g.int64(`${name}.block_axis`, [-1])], { keepdims: 0 });
+  const biasByBlock = new Float32Array(blocks * n);
+  for (let column = 0; column < n; column++) for (let block = 0; block < blocks; block++) biasByBlock[block * n + column] = blockBias[column * blocks + block];
+  return g.op('Add', [product, g.op('MatMul', [sums, g.float(`${name}.weight_block_bias`, [blocks, n], biasByBlock)])]);
 }
 
 /**
@@ -281,8 +288,14 @@ function quantizedEmbedding(g: GraphBuilder, table: QuantizedLinear, dtype: Mode
     half ? g.half('model.embed_tokens.weight_scales', [n, blocks], scales) : g.float('model.embed_tokens.weight_scales', [n, blocks], scales),
   ];
   if (zeroPoints) inputs.push(g.initializer('model.embed_tokens.weight_zp', DataType.UINT8, [n, zeroPointBytesPerColumn(table)], zeroPoints));
-  const rows = g.op('GatherBlockQuantized', inputs, { gather_axis: 0, quantize_axis: 1, block_size: blockSize, bits }, { domain: 'com.microsoft' });
-  return half ? g.op('Cast', [rows], { to: DataType.FLOAT }) : rows;
+  const quantized = g.op('GatherBlockQuantized', inputs, { gather_axis: 0, quantize_axis: 1, block_size: blockSize, bits }, { domain: 'com.microsoft' });
+  const rows = half ? g.op('Cast', [quantized], { to: DataType.FLOAT }) : quantized;
+  if (!table.blockBias) return rows;
+  // Each token's block biases, gathered as its rows are, added to their blocks in fp32.
+  const bias = g.op('Gather', [g.float('model.embed_tokens.weight_block_bias', [n, blocks], table.blockBias), 'input_ids'], { axis: 0 });
+  const grouped = g.op('Reshape', [rows, g.int64('model.embed_tokens.block_shape', [0, 0, blocks, blockSize])]);
+  const biased = g.op('Add', [grouped, g.op('Unsqueeze', [bias, g.int64('model.embed_tokens.block_axis', [-1])])]);
+  return g.op('Reshape', [biased, g.int64('model.embed_tokens.row_shape', [0, 0, k])]);
 }
 
 function rmsNorm(g: GraphBuilder, x: string, weight: Float32Array, name: string, eps: string): string {

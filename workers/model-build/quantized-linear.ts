@@ -26,6 +26,12 @@ export interface QuantizedLinear {
    * ones two to a byte, low nibble first. Absent, every zero point is 2^(bits−1).
    */
   zeroPoints?: Uint8Array;
+  /**
+   * [N × blocks], added to every value of its block: scale · (q − zero point) + bias. What an
+   * asymmetric format with a non-integer zero point needs to stay exact (Q4_K's d·sc·q − dmin·m);
+   * the graph adds it as a small matmul of the input's block sums. K must be whole blocks.
+   */
+  blockBias?: Float32Array;
 }
 
 export type LinearWeights = Linear | QuantizedLinear;
@@ -70,8 +76,12 @@ function forEachValue(weights: QuantizedLinear, visit: (column: number, index: n
     for (let block = 0; block < blocks; block++) {
       const scale = weights.scales[column * blocks + block];
       const zero = zeroPoint(weights, column, block);
+      const bias = weights.blockBias?.[column * blocks + block];
       const end = Math.min(k, (block + 1) * blockSize);
-      for (let index = block * blockSize; index < end; index++) visit(column, index, scale * (quantizedLevel(weights, column, index) - zero));
+      for (let index = block * blockSize; index < end; index++) {
+        const value = scale * (quantizedLevel(weights, column, index) - zero);
+        visit(column, index, bias === undefined ? value : value + bias);
+      }
     }
   }
 }
