@@ -7,6 +7,9 @@
  */
 import onnxProto from 'onnx-proto';
 import { float32ToFloat16Bits } from './float16.ts';
+import { FusedLayers } from './fused-layers.ts';
+import type { LayerOps } from './layer-ops.ts';
+import { PlainLayers } from './plain-layers.ts';
 import { quantizeQ4Symmetric, quantizeQ8PerColumn, Q4_BLOCK_SIZE } from './quantize.ts';
 
 const { onnx } = onnxProto;
@@ -24,6 +27,8 @@ export interface LlamaConfig {
   rmsNormEps: number;
   ropeTheta: number;
   ropeLinearFactor: number;
+  /** max_position_embeddings: the positions the fused graph's rotary caches cover (16384 when unset). */
+  maxPositions?: number;
 }
 
 /** Row-major [K, N] weight of a linear layer, applied as x · W. */
@@ -64,7 +69,22 @@ export interface BuildOptions {
   dtype: ModelDtype;
   /** MatMulNBits' accuracy_level (4 = int8 compute on CPU); unset leaves the runtime's default, as the hub's exports do. */
   accuracyLevel?: number;
+  /**
+   * Norms and attention as ONNX Runtime's fused contrib ops (fused-layers.ts)
+   * rather than the plain ops of the hub's export. Same inputs, outputs and
+   * numbers up to rounding; runs on ORT's CPU (Node, WASM) and WebGPU providers.
+   */
+  fused?: boolean;
+  /**
+   * Adds the int64 scalar input `num_logits_to_keep`: the final norm and
+   * lm_head then run on the last that many positions only (0: all of them).
+   * transformers.js feeds it when a graph has it.
+   */
+  numLogitsToKeep?: boolean;
 }
+
+/** The optional graph input transformers.js recognizes (setNumLogitsToKeep). */
+export const NUM_LOGITS_TO_KEEP = 'num_logits_to_keep';
 
 type Node = InstanceType<typeof onnx.NodeProto>;
 export type Tensor = InstanceType<typeof onnx.TensorProto>;
@@ -73,13 +93,14 @@ export type Graph = InstanceType<typeof onnx.GraphProto>;
 /** Receives each initializer as it is made; a full-size model streams them to disk instead of holding them. */
 export type InitializerSink = (tensor: Tensor) => void;
 
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: Node[] = [];
   private counter = 0;
 
   constructor(private readonly emit: InitializerSink) {}
 
-  private fresh(hint: string): string {
+  /** A new tensor name. */
+  fresh(hint: string): string {
     this.counter += 1;
     return `/${hint}_${this.counter}`;
   }
@@ -224,32 +245,11 @@ function embedding(g: GraphBuilder, config: LlamaConfig, table: Float32Array, dt
   return g.op('Gather', [g.float('model.embed_tokens.weight', dims, table), 'input_ids'], { axis: 0 });
 }
 
-function rmsNorm(g: GraphBuilder, x: string, weight: Float32Array, name: string, eps: string): string {
-  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
-  const inverseRms = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, eps])])]);
-  return g.op('Mul', [g.op('Mul', [x, inverseRms]), g.float(`${name}.weight`, [weight.length], weight)]);
-}
-
-interface HalfSlices {
-  axis: string;
-  firstStart: string;
-  firstEnd: string;
-  secondStart: string;
-  secondEnd: string;
-}
-
-/** HF Llama's rotate_half: concat(-x2, x1) over the head dimension. */
-function rotateHalf(g: GraphBuilder, x: string, s: HalfSlices): string {
-  const first = g.op('Slice', [x, s.firstStart, s.firstEnd, s.axis]);
-  const second = g.op('Slice', [x, s.secondStart, s.secondEnd, s.axis]);
-  return g.op('Concat', [g.op('Neg', [second]), first], { axis: -1 });
-}
-
 /**
  * The KV cache is fp16 in the q4f16 graph, as in the hub's fp16-activation
  * exports, and fp32 otherwise.
  */
-function kvCacheType(dtype: ModelDtype): number {
+export function kvCacheType(dtype: ModelDtype): number {
   return dtype === 'q4f16' ? DataType.FLOAT16 : DataType.FLOAT;
 }
 
@@ -259,95 +259,37 @@ function kvCacheType(dtype: ModelDtype): number {
  */
 export function buildGraph(config: LlamaConfig, weights: WeightSource, options: BuildOptions, emit: InitializerSink): Graph {
   const g = new GraphBuilder(emit);
-  const { hiddenSize, numHeads, headDim, numLayers } = config;
-  const half = headDim / 2;
+  const { numHeads, headDim, numLayers } = config;
   const cacheType = kvCacheType(options.dtype);
+  const layers: LayerOps = options.fused ? new FusedLayers(g, config, cacheType) : new PlainLayers(g, config, cacheType);
+  const keepLastPositions = options.numLogitsToKeep ? lastPositionsSlicer(g) : null;
 
-  const eps = g.float('/const/rms_eps', [], [config.rmsNormEps]);
-  const attentionScale = g.float('/const/attention_scale', [], [1 / Math.sqrt(headDim)]);
-  const maskedValue = g.float('/const/masked', [], [-1e9]);
-  const zeroFloat = g.float('/const/zero', [], [0]);
-  const headsShape = g.int64('/const/heads_shape', [0, 0, numHeads, headDim]);
-  const hiddenShape = g.int64('/const/hidden_shape', [0, 0, hiddenSize]);
-  const one = g.scalarInt64('/const/one', 1);
-  const zero = g.scalarInt64('/const/zero_i64', 0);
-
-  const hidden0 = embedding(g, config, weights.embedTokens(), options.dtype);
-
-  // Rotary embedding with linear scaling: positions are divided by the factor.
-  const inverseFrequencies = new Float32Array(half);
-  for (let i = 0; i < half; i++) inverseFrequencies[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / headDim);
-  const positions = g.op('Div', [
-    g.op('Cast', ['position_ids'], { to: DataType.FLOAT }),
-    g.float('/rope/linear_factor', [], [config.ropeLinearFactor]),
-  ]);
-  const frequencies = g.op('Mul', [
-    g.op('Unsqueeze', [positions, g.int64('/rope/unsqueeze_last', [-1])]),
-    g.float('/rope/inv_freq', [half], inverseFrequencies),
-  ]);
-  const angles = g.op('Unsqueeze', [g.op('Concat', [frequencies, frequencies], { axis: -1 }), g.int64('/rope/head_axis', [1])]);
-  const cos = g.op('Cos', [angles]);
-  const sin = g.op('Sin', [angles]);
-
-  // Additive attention mask [batch, 1, query, key]: causal (offset by the past length) and padding.
-  const queryLength = g.op('Squeeze', [g.op('Slice', [g.op('Shape', ['input_ids']), g.int64('/mask/s', [1]), g.int64('/mask/e', [2])])]);
-  const totalLength = g.op('Squeeze', [
-    g.op('Slice', [g.op('Shape', ['attention_mask']), g.int64('/mask/s2', [1]), g.int64('/mask/e2', [2])]),
-  ]);
-  const pastLength = g.op('Sub', [totalLength, queryLength]);
-  const queryPositions = g.op('Add', [g.op('Range', [zero, queryLength, one]), pastLength]);
-  const keyPositions = g.op('Range', [zero, totalLength, one]);
-  const causal = g.op('LessOrEqual', [
-    g.op('Unsqueeze', [keyPositions, g.int64('/mask/row', [0])]),
-    g.op('Unsqueeze', [queryPositions, g.int64('/mask/col', [1])]),
-  ]);
-  const padding = g.op('Unsqueeze', [g.op('Cast', ['attention_mask'], { to: DataType.BOOL }), g.int64('/mask/pad_axes', [1, 2])]);
-  const allowed = g.op('And', [g.op('Unsqueeze', [causal, g.int64('/mask/causal_axes', [0, 1])]), padding]);
-  const additiveMask = g.op('Where', [allowed, zeroFloat, maskedValue]);
-
-  const halves: HalfSlices = {
-    axis: g.int64('/rope/slice_axis', [-1]),
-    firstStart: g.int64('/rope/first_start', [0]),
-    firstEnd: g.int64('/rope/first_end', [half]),
-    secondStart: g.int64('/rope/second_start', [half]),
-    secondEnd: g.int64('/rope/second_end', [headDim]),
-  };
-  const applyRope = (x: string) => g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotateHalf(g, x, halves), sin])]);
-  const toHeads = (x: string) => g.op('Transpose', [g.op('Reshape', [x, headsShape])], { perm: [0, 2, 1, 3] });
-  /** Appends this pass's keys or values to the cache, in the cache's dtype, and returns them all as fp32. */
-  const appendToCache = (past: string, fresh: string, present: string) => {
-    if (cacheType === DataType.FLOAT) return g.op('Concat', [past, fresh], { axis: 2 }, { output: present });
-    const all = g.op('Concat', [past, g.op('Cast', [fresh], { to: cacheType })], { axis: 2 }, { output: present });
-    return g.op('Cast', [all], { to: DataType.FLOAT });
-  };
-
-  let hidden = hidden0;
+  let stream = layers.norm(embedding(g, config, weights.embedTokens(), options.dtype), weights.layerNorm(0, 'input_layernorm'), 'model.layers.0.input_layernorm');
   for (let i = 0; i < numLayers; i++) {
     const prefix = `model.layers.${i}`;
     const project = (x: string, name: LayerLinear) => linear(g, x, weights.layerLinear(i, name), `${prefix}.${name}`, options);
-    const normed = rmsNorm(g, hidden, weights.layerNorm(i, 'input_layernorm'), `${prefix}.input_layernorm`, eps);
-    const query = applyRope(toHeads(project(normed, 'self_attn.q_proj')));
-    const key = applyRope(toHeads(project(normed, 'self_attn.k_proj')));
-    const value = toHeads(project(normed, 'self_attn.v_proj'));
-    const allKeys = appendToCache(`past_key_values.${i}.key`, key, `present.${i}.key`);
-    const allValues = appendToCache(`past_key_values.${i}.value`, value, `present.${i}.value`);
-    const scores = g.op('Add', [
-      g.op('Mul', [g.op('MatMul', [query, g.op('Transpose', [allKeys], { perm: [0, 1, 3, 2] })]), attentionScale]),
-      additiveMask,
-    ]);
-    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), allValues]);
-    const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), hiddenShape]);
-    hidden = g.op('Add', [hidden, project(merged, 'self_attn.o_proj')]);
-
-    const normed2 = rmsNorm(g, hidden, weights.layerNorm(i, 'post_attention_layernorm'), `${prefix}.post_attention_layernorm`, eps);
-    const gate = project(normed2, 'mlp.gate_proj');
-    const up = project(normed2, 'mlp.up_proj');
+    const query = project(stream.normed, 'self_attn.q_proj');
+    const key = project(stream.normed, 'self_attn.k_proj');
+    const value = project(stream.normed, 'self_attn.v_proj');
+    let residual = stream.residual;
+    let attended = project(layers.attention(i, query, key, value), 'self_attn.o_proj');
+    if (keepLastPositions && i === numLayers - 1) {
+      // Past the last attention, positions no longer mix: only the rows whose logits are asked for go on.
+      residual = keepLastPositions(residual);
+      attended = keepLastPositions(attended);
+    }
+    stream = layers.addAndNorm(residual, attended, weights.layerNorm(i, 'post_attention_layernorm'), `${prefix}.post_attention_layernorm`);
+    const gate = project(stream.normed, 'mlp.gate_proj');
+    const up = project(stream.normed, 'mlp.up_proj');
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    hidden = g.op('Add', [hidden, project(activated, 'mlp.down_proj')]);
+    const [nextNorm, nextName] =
+      i + 1 < numLayers
+        ? [weights.layerNorm(i + 1, 'input_layernorm'), `model.layers.${i + 1}.input_layernorm`]
+        : [weights.finalNorm(), 'model.norm'];
+    stream = layers.addAndNorm(stream.residual, project(activated, 'mlp.down_proj'), nextNorm, nextName);
   }
 
-  const finalHidden = rmsNorm(g, hidden, weights.finalNorm(), 'model.norm', eps);
-  const logits = linear(g, finalHidden, weights.lmHead(), 'lm_head', options);
+  const logits = linear(g, stream.normed, weights.lmHead(), 'lm_head', options);
   g.op('Identity', [logits], {}, { output: 'logits' });
 
   const kvDims = ['batch_size', numHeads, 'past_sequence_length', headDim];
@@ -357,7 +299,10 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
     valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
     valueInfo('position_ids', DataType.INT64, ['batch_size', 'sequence_length']),
   ];
-  const outputs = [valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', config.vocabSize])];
+  if (options.numLogitsToKeep) inputs.push(valueInfo(NUM_LOGITS_TO_KEEP, DataType.INT64, []));
+  // With num_logits_to_keep, the logits cover only the last rows asked for.
+  const logitsRows = options.numLogitsToKeep ? 'logits_sequence_length' : 'sequence_length';
+  const outputs = [valueInfo('logits', DataType.FLOAT, ['batch_size', logitsRows, config.vocabSize])];
   for (let i = 0; i < numLayers; i++) {
     for (const kind of ['key', 'value']) {
       inputs.push(valueInfo(`past_key_values.${i}.${kind}`, cacheType, kvDims));
@@ -365,6 +310,18 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
     }
   }
   return onnx.GraphProto.create({ name: 'main_graph', node: g.nodes, input: inputs, output: outputs });
+}
+
+/**
+ * A function keeping the last `num_logits_to_keep` positions of x [batch,
+ * sequence, …], with the input read as transformers.js means it: 0 keeps
+ * every position (the slice starts at −0 = 0), and so does a count past the length.
+ */
+function lastPositionsSlicer(g: GraphBuilder): (x: string) => string {
+  const start = g.op('Neg', [g.op('Unsqueeze', [NUM_LOGITS_TO_KEEP, g.int64('/logits/unsqueeze_axes', [0])])]);
+  const end = g.int64('/logits/slice_end', [Number.MAX_SAFE_INTEGER]);
+  const axes = g.int64('/logits/slice_axes', [1]);
+  return (x) => g.op('Slice', [x, start, end, axes]);
 }
 
 export function modelProto(graph: Graph) {
