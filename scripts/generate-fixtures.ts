@@ -7,6 +7,9 @@
  *     onnx/model.onnx  onnx/model_q4.onnx  onnx/model_q4f16.onnx          (instruct)
  *     onnx/decoder_model_merged{,_q4,_q4f16}.onnx                         (base)
  *     deepseek-coder-{instruct,base}.Q4_0.gguf     the q4 weights for llama.cpp
+ *   fixtures/hub/tiny-random/deepseek-coder-instruct-fused/
+ *     the instruct model's weights in the fused graph (ORT contrib ops for the
+ *     norms and attention, and a num_logits_to_keep input), same file names
  *
  * The base model uses the older export's file names, as Xenova's real
  * DeepSeek Coder base export does, so loading them is tested.
@@ -19,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype, type WeightSource } from '../workers/model-build/graph.ts';
+import { buildModel, type BuildOptions, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype, type WeightSource } from '../workers/model-build/graph.ts';
 import {
   BASE_EOS,
   INSTRUCT_EOS,
@@ -123,7 +126,9 @@ interface Variant {
   seed: number;
   tokenizerConfig: (instruct: TokenizerConfig) => TokenizerConfig;
   /** The GGUF file of the same q4 weights, at the repository's root as GGUF repositories keep them. */
-  ggufFileName: string;
+  ggufFileName?: string;
+  /** How the graphs are built, beyond their dtype. */
+  build?: Omit<BuildOptions, 'dtype'>;
 }
 
 const variants: Variant[] = [
@@ -143,6 +148,15 @@ const variants: Variant[] = [
     tokenizerConfig: baseTokenizerConfig,
     ggufFileName: 'deepseek-coder-base.Q4_0.gguf',
   },
+  {
+    // The instruct model's weights (same seed) in the fused graph, to compare against the plain one.
+    id: 'tiny-random/deepseek-coder-instruct-fused',
+    modelFileName: 'model',
+    eosTokenId: INSTRUCT_EOS,
+    seed: SEED,
+    tokenizerConfig: (instruct) => instruct,
+    build: { fused: true, numLogitsToKeep: true },
+  },
 ];
 
 /** transformers.js's file-name suffix per dtype. */
@@ -159,6 +173,8 @@ function generatorFingerprint(): string {
     'workers/model-build/graph.ts',
     'workers/model-build/quantize.ts',
     'workers/model-build/float16.ts',
+    'workers/model-build/plain-layers.ts',
+    'workers/model-build/fused-layers.ts',
     'scripts/llama-graph/gguf-writer.ts',
     'scripts/llama-graph/hub-repo.ts',
     'workers/engine/sampling/random.ts',
@@ -189,14 +205,14 @@ export function generateFixtures({ force = false } = {}): void {
       graphs.add(file);
       // Written aside and renamed, so a server reading the file meanwhile never sees half of it.
       const path = join(dir, 'onnx', file);
-      writeFileSync(`${path}.partial`, buildModel(config, weights, { dtype }));
+      writeFileSync(`${path}.partial`, buildModel(config, weights, { dtype, ...variant.build }));
       renameSync(`${path}.partial`, path);
     }
     // Graphs an earlier generator wrote under other names must not linger in the repository's listing.
     for (const file of readdirSync(join(dir, 'onnx'))) {
       if (!graphs.has(file)) rmSync(join(dir, 'onnx', file));
     }
-    writeGgufFile(join(dir, variant.ggufFileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig);
+    if (variant.ggufFileName) writeGgufFile(join(dir, variant.ggufFileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig);
     console.log(`fixtures: wrote ${variant.id}`);
   }
   writeFileSync(stampPath, fingerprint);
