@@ -44,7 +44,7 @@ function opCounts(built: Graph): Map<string, number> {
   return counts;
 }
 
-function attribute(node: InstanceType<typeof onnxProto.onnx.NodeProto>, name: string): number | undefined {
+function attribute(node: onnxProto.onnx.INodeProto, name: string): number | undefined {
   const found = node.attribute?.find((candidate) => candidate.name === name);
   return found ? Number(found.i) : undefined;
 }

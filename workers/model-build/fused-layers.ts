@@ -72,10 +72,14 @@ export class FusedLayers implements LayerOps {
     private readonly attentionType: number,
   ) {
     // seqlens_k: per batch row, the attended length − 1; total_sequence_length: the mask's width. Both int32.
-    const attended = g.op('ReduceSum', ['attention_mask', g.int64('/gqa/sum_axes', [1])], { keepdims: 0 });
-    this.seqlensK = g.op('Cast', [g.op('Sub', [attended, g.scalarInt64('/gqa/one', 1)])], { to: DataType.INT32 });
-    const maskWidth = g.op('Gather', [g.op('Shape', ['attention_mask']), g.scalarInt64('/gqa/width_axis', 1)], { axis: 0 });
-    this.totalSequenceLength = g.op('Cast', [maskWidth], { to: DataType.INT32 });
+    [this.seqlensK, this.totalSequenceLength] = g.within('mask', (): [string, string] => {
+      const attended = g.op('ReduceSum', ['attention_mask', g.int64('/gqa/sum_axes', [1])], { keepdims: 0 });
+      const maskWidth = g.op('Gather', [g.op('Shape', ['attention_mask']), g.scalarInt64('/gqa/width_axis', 1)], { axis: 0 });
+      return [
+        g.op('Cast', [g.op('Sub', [attended, g.scalarInt64('/gqa/one', 1)])], { to: DataType.INT32 }),
+        g.op('Cast', [maskWidth], { to: DataType.INT32 }),
+      ];
+    });
 
     const { cos, sin } = rotaryCaches(config, config.maxPositions ?? DEFAULT_MAX_POSITIONS);
     const dims = [cos.length / (config.headDim / 2), config.headDim / 2];
@@ -85,6 +89,18 @@ export class FusedLayers implements LayerOps {
   }
 
   norm(hidden: string, weight: Float32Array, name: string): NormedStream {
+    return this.g.within('norm', () => this.emitNorm(hidden, weight, name));
+  }
+
+  addAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
+    return this.g.within('norm', () => this.emitAddAndNorm(residual, delta, weight, name));
+  }
+
+  attention(layer: number, query: string, key: string, value: string): string {
+    return this.g.within('attention', () => this.emitAttention(layer, query, key, value));
+  }
+
+  private emitNorm(hidden: string, weight: Float32Array, name: string): NormedStream {
     const normed = this.g.op('SimplifiedLayerNormalization', [hidden, this.weight(name, weight)], {
       axis: -1,
       epsilon: this.config.rmsNormEps,
@@ -93,7 +109,7 @@ export class FusedLayers implements LayerOps {
     return { normed, residual: hidden };
   }
 
-  addAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
+  private emitAddAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
     const g = this.g;
     const normed = g.fresh('normed');
     const sum = g.fresh('residual');
@@ -105,7 +121,7 @@ export class FusedLayers implements LayerOps {
     return { normed, residual: sum };
   }
 
-  attention(layer: number, query: string, key: string, value: string): string {
+  private emitAttention(layer: number, query: string, key: string, value: string): string {
     const g = this.g;
     const inType = (x: string) => (this.attentionType === DataType.FLOAT ? x : g.op('Cast', [x], { to: this.attentionType }));
     const output = g.fresh('attention');

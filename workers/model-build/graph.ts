@@ -96,8 +96,23 @@ export type InitializerSink = (tensor: Tensor) => void;
 export class GraphBuilder {
   readonly nodes: Node[] = [];
   private counter = 0;
+  private scope = '';
 
   constructor(private readonly emit: InitializerSink) {}
+
+  /**
+   * Emits with node names prefixed by `scope` ("norm/Mul/Mul_12"): a runtime's
+   * per-node profile then adds up to the time of each part of the model.
+   */
+  within<T>(scope: string, emit: () => T): T {
+    const outer = this.scope;
+    this.scope = `${scope}/`;
+    try {
+      return emit();
+    } finally {
+      this.scope = outer;
+    }
+  }
 
   /** A new tensor name. */
   fresh(hint: string): string {
@@ -117,7 +132,7 @@ export class GraphBuilder {
         opType,
         input: inputs,
         output: outputs,
-        name: `${opType}${outputs[0]}`,
+        name: `${this.scope}${opType}${outputs[0]}`,
         domain: options.domain ?? '',
         attribute: Object.entries(attributes).map(([name, value]) =>
           Array.isArray(value)
@@ -264,10 +279,11 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
   const layers: LayerOps = options.fused ? new FusedLayers(g, config, cacheType) : new PlainLayers(g, config, cacheType);
   const keepLastPositions = options.numLogitsToKeep ? lastPositionsSlicer(g) : null;
 
-  let stream = layers.norm(embedding(g, config, weights.embedTokens(), options.dtype), weights.layerNorm(0, 'input_layernorm'), 'model.layers.0.input_layernorm');
+  const embedded = g.within('embedding', () => embedding(g, config, weights.embedTokens(), options.dtype));
+  let stream = layers.norm(embedded, weights.layerNorm(0, 'input_layernorm'), 'model.layers.0.input_layernorm');
   for (let i = 0; i < numLayers; i++) {
     const prefix = `model.layers.${i}`;
-    const project = (x: string, name: LayerLinear) => linear(g, x, weights.layerLinear(i, name), `${prefix}.${name}`, options);
+    const project = (x: string, name: LayerLinear) => g.within('linear', () => linear(g, x, weights.layerLinear(i, name), `${prefix}.${name}`, options));
     const query = project(stream.normed, 'self_attn.q_proj');
     const key = project(stream.normed, 'self_attn.k_proj');
     const value = project(stream.normed, 'self_attn.v_proj');
@@ -281,7 +297,7 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
     stream = layers.addAndNorm(residual, attended, weights.layerNorm(i, 'post_attention_layernorm'), `${prefix}.post_attention_layernorm`);
     const gate = project(stream.normed, 'mlp.gate_proj');
     const up = project(stream.normed, 'mlp.up_proj');
-    const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    const activated = g.within('mlp', () => g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]));
     const [nextNorm, nextName] =
       i + 1 < numLayers
         ? [weights.layerNorm(i + 1, 'input_layernorm'), `model.layers.${i + 1}.input_layernorm`]
@@ -289,8 +305,7 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
     stream = layers.addAndNorm(stream.residual, project(activated, 'mlp.down_proj'), nextNorm, nextName);
   }
 
-  const logits = linear(g, stream.normed, weights.lmHead(), 'lm_head', options);
-  g.op('Identity', [logits], {}, { output: 'logits' });
+  g.within('lm_head', () => g.op('Identity', [linear(g, stream.normed, weights.lmHead(), 'lm_head', options)], {}, { output: 'logits' }));
 
   const kvDims = ['batch_size', numHeads, 'past_sequence_length', headDim];
   const presentDims = ['batch_size', numHeads, 'total_sequence_length', headDim];
@@ -318,10 +333,10 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
  * every position (the slice starts at −0 = 0), and so does a count past the length.
  */
 function lastPositionsSlicer(g: GraphBuilder): (x: string) => string {
-  const start = g.op('Neg', [g.op('Unsqueeze', [NUM_LOGITS_TO_KEEP, g.int64('/logits/unsqueeze_axes', [0])])]);
+  const start = g.within('logits', () => g.op('Neg', [g.op('Unsqueeze', [NUM_LOGITS_TO_KEEP, g.int64('/logits/unsqueeze_axes', [0])])]));
   const end = g.int64('/logits/slice_end', [Number.MAX_SAFE_INTEGER]);
   const axes = g.int64('/logits/slice_axes', [1]);
-  return (x) => g.op('Slice', [x, start, end, axes]);
+  return (x) => g.within('logits', () => g.op('Slice', [x, start, end, axes]));
 }
 
 export function modelProto(graph: Graph) {

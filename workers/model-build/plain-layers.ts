@@ -44,39 +44,23 @@ export class PlainLayers implements LayerOps {
     const zeroFloat = g.float('/const/zero', [], [0]);
     this.headsShape = g.int64('/const/heads_shape', [0, 0, numHeads, headDim]);
     this.hiddenShape = g.int64('/const/hidden_shape', [0, 0, hiddenSize]);
-    const one = g.scalarInt64('/const/one', 1);
-    const zero = g.scalarInt64('/const/zero_i64', 0);
 
     // Rotary embedding with linear scaling: positions are divided by the factor.
-    const inverseFrequencies = new Float32Array(half);
-    for (let i = 0; i < half; i++) inverseFrequencies[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / headDim);
-    const positions = g.op('Div', [
-      g.op('Cast', ['position_ids'], { to: DataType.FLOAT }),
-      g.float('/rope/linear_factor', [], [config.ropeLinearFactor]),
-    ]);
-    const frequencies = g.op('Mul', [
-      g.op('Unsqueeze', [positions, g.int64('/rope/unsqueeze_last', [-1])]),
-      g.float('/rope/inv_freq', [half], inverseFrequencies),
-    ]);
-    const angles = g.op('Unsqueeze', [g.op('Concat', [frequencies, frequencies], { axis: -1 }), g.int64('/rope/head_axis', [1])]);
-    this.cos = g.op('Cos', [angles]);
-    this.sin = g.op('Sin', [angles]);
-
-    // Additive attention mask [batch, 1, query, key]: causal (offset by the past length) and padding.
-    const queryLength = g.op('Squeeze', [g.op('Slice', [g.op('Shape', ['input_ids']), g.int64('/mask/s', [1]), g.int64('/mask/e', [2])])]);
-    const totalLength = g.op('Squeeze', [
-      g.op('Slice', [g.op('Shape', ['attention_mask']), g.int64('/mask/s2', [1]), g.int64('/mask/e2', [2])]),
-    ]);
-    const pastLength = g.op('Sub', [totalLength, queryLength]);
-    const queryPositions = g.op('Add', [g.op('Range', [zero, queryLength, one]), pastLength]);
-    const keyPositions = g.op('Range', [zero, totalLength, one]);
-    const causal = g.op('LessOrEqual', [
-      g.op('Unsqueeze', [keyPositions, g.int64('/mask/row', [0])]),
-      g.op('Unsqueeze', [queryPositions, g.int64('/mask/col', [1])]),
-    ]);
-    const padding = g.op('Unsqueeze', [g.op('Cast', ['attention_mask'], { to: DataType.BOOL }), g.int64('/mask/pad_axes', [1, 2])]);
-    const allowed = g.op('And', [g.op('Unsqueeze', [causal, g.int64('/mask/causal_axes', [0, 1])]), padding]);
-    this.additiveMask = g.op('Where', [allowed, zeroFloat, maskedValue]);
+    [this.cos, this.sin] = g.within('rotary', (): [string, string] => {
+      const inverseFrequencies = new Float32Array(half);
+      for (let i = 0; i < half; i++) inverseFrequencies[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / headDim);
+      const positions = g.op('Div', [
+        g.op('Cast', ['position_ids'], { to: DataType.FLOAT }),
+        g.float('/rope/linear_factor', [], [config.ropeLinearFactor]),
+      ]);
+      const frequencies = g.op('Mul', [
+        g.op('Unsqueeze', [positions, g.int64('/rope/unsqueeze_last', [-1])]),
+        g.float('/rope/inv_freq', [half], inverseFrequencies),
+      ]);
+      const angles = g.op('Unsqueeze', [g.op('Concat', [frequencies, frequencies], { axis: -1 }), g.int64('/rope/head_axis', [1])]);
+      return [g.op('Cos', [angles]), g.op('Sin', [angles])];
+    });
+    this.additiveMask = g.within('mask', () => additiveMask(g, zeroFloat, maskedValue));
 
     this.halves = {
       axis: g.int64('/rope/slice_axis', [-1]),
@@ -88,25 +72,30 @@ export class PlainLayers implements LayerOps {
   }
 
   norm(hidden: string, weight: Float32Array, name: string): NormedStream {
-    return { normed: this.rmsNorm(hidden, weight, name), residual: hidden };
+    return { normed: this.g.within('norm', () => this.rmsNorm(hidden, weight, name)), residual: hidden };
   }
 
+  /** The residual add counts as the norm's, as the fused graph's SkipSimplifiedLayerNormalization does it. */
   addAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
-    return this.norm(this.g.op('Add', [residual, delta]), weight, name);
+    return this.norm(this.g.within('norm', () => this.g.op('Add', [residual, delta])), weight, name);
   }
 
   attention(layer: number, query: string, key: string, value: string): string {
     const g = this.g;
-    const rotatedQuery = this.applyRope(this.toHeads(query));
-    const rotatedKey = this.applyRope(this.toHeads(key));
-    const allKeys = this.appendToCache(`past_key_values.${layer}.key`, rotatedKey, `present.${layer}.key`);
-    const allValues = this.appendToCache(`past_key_values.${layer}.value`, this.toHeads(value), `present.${layer}.value`);
-    const scores = g.op('Add', [
-      g.op('Mul', [g.op('MatMul', [rotatedQuery, g.op('Transpose', [allKeys], { perm: [0, 1, 3, 2] })]), this.attentionScale]),
-      this.additiveMask,
+    const [queryHeads, keyHeads, valueHeads] = g.within('attention', () => [query, key, value].map((x) => this.toHeads(x)));
+    const [rotatedQuery, rotatedKey] = g.within('rotary', () => [queryHeads, keyHeads].map((x) => this.applyRope(x)));
+    const [allKeys, allValues] = g.within('kv-cache', () => [
+      this.appendToCache(`past_key_values.${layer}.key`, rotatedKey, `present.${layer}.key`),
+      this.appendToCache(`past_key_values.${layer}.value`, valueHeads, `present.${layer}.value`),
     ]);
-    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), allValues]);
-    return g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), this.hiddenShape]);
+    return g.within('attention', () => {
+      const scores = g.op('Add', [
+        g.op('Mul', [g.op('MatMul', [rotatedQuery, g.op('Transpose', [allKeys], { perm: [0, 1, 3, 2] })]), this.attentionScale]),
+        this.additiveMask,
+      ]);
+      const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), allValues]);
+      return g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), this.hiddenShape]);
+    });
   }
 
   private rmsNorm(x: string, weight: Float32Array, name: string): string {
@@ -140,4 +129,24 @@ export class PlainLayers implements LayerOps {
     const all = g.op('Concat', [past, g.op('Cast', [fresh], { to: this.cacheType })], { axis: 2 }, { output: present });
     return g.op('Cast', [all], { to: DataType.FLOAT });
   }
+}
+
+/** The additive attention mask [batch, 1, query, key]: causal (offset by the past length) and padding. */
+function additiveMask(g: GraphBuilder, zeroFloat: string, maskedValue: string): string {
+  const one = g.scalarInt64('/const/one', 1);
+  const zero = g.scalarInt64('/const/zero_i64', 0);
+  const queryLength = g.op('Squeeze', [g.op('Slice', [g.op('Shape', ['input_ids']), g.int64('/mask/s', [1]), g.int64('/mask/e', [2])])]);
+  const totalLength = g.op('Squeeze', [
+    g.op('Slice', [g.op('Shape', ['attention_mask']), g.int64('/mask/s2', [1]), g.int64('/mask/e2', [2])]),
+  ]);
+  const pastLength = g.op('Sub', [totalLength, queryLength]);
+  const queryPositions = g.op('Add', [g.op('Range', [zero, queryLength, one]), pastLength]);
+  const keyPositions = g.op('Range', [zero, totalLength, one]);
+  const causal = g.op('LessOrEqual', [
+    g.op('Unsqueeze', [keyPositions, g.int64('/mask/row', [0])]),
+    g.op('Unsqueeze', [queryPositions, g.int64('/mask/col', [1])]),
+  ]);
+  const padding = g.op('Unsqueeze', [g.op('Cast', ['attention_mask'], { to: DataType.BOOL }), g.int64('/mask/pad_axes', [1, 2])]);
+  const allowed = g.op('And', [g.op('Unsqueeze', [causal, g.int64('/mask/causal_axes', [0, 1])]), padding]);
+  return g.op('Where', [allowed, zeroFloat, maskedValue]);
 }
