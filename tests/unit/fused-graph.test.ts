@@ -88,6 +88,21 @@ describe.each(['q4', 'q4f16', 'fp32'] as const)('the fused %s graph', (dtype) =>
   });
 });
 
+describe('each fused part on its own', () => {
+  it('fuses only the norms, or only the attention', () => {
+    const normsOnly = opCounts(graph({ dtype: 'q4', fused: { norms: true, attention: false } }));
+    expect(normsOnly.get('SkipSimplifiedLayerNormalization')).toBe(2 * config.numLayers);
+    expect(normsOnly.get('GroupQueryAttention')).toBeUndefined();
+    expect(normsOnly.get('Softmax')).toBe(config.numLayers);
+    expect(normsOnly.get('ReduceMean')).toBeUndefined();
+    const attentionOnly = opCounts(graph({ dtype: 'q4', fused: { norms: false, attention: true } }));
+    expect(attentionOnly.get('GroupQueryAttention')).toBe(config.numLayers);
+    expect(attentionOnly.get('SkipSimplifiedLayerNormalization')).toBeUndefined();
+    expect(attentionOnly.get('ReduceMean')).toBe(2 * config.numLayers + 1);
+    expect(attentionOnly.get('Softmax')).toBeUndefined();
+  });
+});
+
 describe('num_logits_to_keep without fusing', () => {
   it('adds the input to the plain graph too, which keeps its plain ops', () => {
     const kept = graph({ dtype: 'q4', numLogitsToKeep: true });

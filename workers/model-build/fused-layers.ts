@@ -22,7 +22,7 @@
  */
 import onnxProto from 'onnx-proto';
 import type { GraphBuilder, LlamaConfig } from './graph.ts';
-import type { LayerOps, NormedStream } from './layer-ops.ts';
+import type { AttentionOps, NormOps, NormedStream } from './layer-ops.ts';
 
 const DataType = onnxProto.onnx.TensorProto.DataType;
 const MS_DOMAIN = 'com.microsoft';
@@ -54,7 +54,45 @@ export function rotaryCaches(config: LlamaConfig, positions: number): { cos: Flo
   return { cos, sin };
 }
 
-export class FusedLayers implements LayerOps {
+/** SimplifiedLayerNormalization for the first norm; SkipSimplifiedLayerNormalization for each add and norm after it. */
+export class FusedNorms implements NormOps {
+  constructor(
+    private readonly g: GraphBuilder,
+    private readonly config: LlamaConfig,
+  ) {}
+
+  norm(hidden: string, weight: Float32Array, name: string): NormedStream {
+    return this.g.within('norm', () => {
+      const normed = this.g.op('SimplifiedLayerNormalization', [hidden, this.weight(name, weight)], {
+        axis: -1,
+        epsilon: this.config.rmsNormEps,
+        stash_type: 1,
+      });
+      return { normed, residual: hidden };
+    });
+  }
+
+  addAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
+    const g = this.g;
+    return g.within('norm', () => {
+      const normed = g.fresh('normed');
+      const sum = g.fresh('residual');
+      // Outputs: the norm, mean and inverse std (unused, left unnamed), and input + skip.
+      g.op('SkipSimplifiedLayerNormalization', [residual, delta, this.weight(name, weight)], { epsilon: this.config.rmsNormEps }, {
+        outputs: [normed, '', '', sum],
+        domain: MS_DOMAIN,
+      });
+      return { normed, residual: sum };
+    });
+  }
+
+  private weight(name: string, weight: Float32Array): string {
+    return this.g.float(`${name}.weight`, [weight.length], weight);
+  }
+}
+
+/** GroupQueryAttention with its rotary embedding (do_rotary) and the cache append, one node per layer. */
+export class FusedAttention implements AttentionOps {
   private readonly seqlensK: string;
   private readonly totalSequenceLength: string;
   private readonly cosCache: string;
@@ -88,37 +126,8 @@ export class FusedLayers implements LayerOps {
     this.sinCache = cache('/rope/sin_cache', dims, sin);
   }
 
-  norm(hidden: string, weight: Float32Array, name: string): NormedStream {
-    return this.g.within('norm', () => this.emitNorm(hidden, weight, name));
-  }
-
-  addAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
-    return this.g.within('norm', () => this.emitAddAndNorm(residual, delta, weight, name));
-  }
-
   attention(layer: number, query: string, key: string, value: string): string {
     return this.g.within('attention', () => this.emitAttention(layer, query, key, value));
-  }
-
-  private emitNorm(hidden: string, weight: Float32Array, name: string): NormedStream {
-    const normed = this.g.op('SimplifiedLayerNormalization', [hidden, this.weight(name, weight)], {
-      axis: -1,
-      epsilon: this.config.rmsNormEps,
-      stash_type: 1,
-    });
-    return { normed, residual: hidden };
-  }
-
-  private emitAddAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
-    const g = this.g;
-    const normed = g.fresh('normed');
-    const sum = g.fresh('residual');
-    // Outputs: the norm, mean and inverse std (unused, left unnamed), and input + skip.
-    g.op('SkipSimplifiedLayerNormalization', [residual, delta, this.weight(name, weight)], { epsilon: this.config.rmsNormEps }, {
-      outputs: [normed, '', '', sum],
-      domain: MS_DOMAIN,
-    });
-    return { normed, residual: sum };
   }
 
   private emitAttention(layer: number, query: string, key: string, value: string): string {
@@ -143,9 +152,5 @@ export class FusedLayers implements LayerOps {
       { outputs: [output, `present.${layer}.key`, `present.${layer}.value`], domain: MS_DOMAIN },
     );
     return this.attentionType === DataType.FLOAT ? output : g.op('Cast', [output], { to: DataType.FLOAT });
-  }
-
-  private weight(name: string, weight: Float32Array): string {
-    return this.g.float(`${name}.weight`, [weight.length], weight);
   }
 }

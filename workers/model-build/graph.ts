@@ -7,9 +7,9 @@
  */
 import onnxProto from 'onnx-proto';
 import { float32ToFloat16Bits } from './float16.ts';
-import { FusedLayers } from './fused-layers.ts';
-import type { LayerOps } from './layer-ops.ts';
-import { PlainLayers } from './plain-layers.ts';
+import { FusedAttention, FusedNorms } from './fused-layers.ts';
+import type { AttentionOps, NormOps } from './layer-ops.ts';
+import { PlainAttention, PlainNorms } from './plain-layers.ts';
 import { quantizeQ4Symmetric, quantizeQ8PerColumn, Q4_BLOCK_SIZE } from './quantize.ts';
 
 const { onnx } = onnxProto;
@@ -71,16 +71,24 @@ export interface BuildOptions {
   accuracyLevel?: number;
   /**
    * Norms and attention as ONNX Runtime's fused contrib ops (fused-layers.ts)
-   * rather than the plain ops of the hub's export. Same inputs, outputs and
-   * numbers up to rounding; runs on ORT's CPU (Node, WASM) and WebGPU providers.
+   * rather than the plain ops of the hub's export: `true` for both, or each
+   * part on its own. Same inputs, outputs and numbers up to rounding; ORT's
+   * CPU (Node, WASM) and WebGPU providers run both (see FUSED_PARTS_BY_DEVICE).
    */
-  fused?: boolean;
+  fused?: boolean | FusedParts;
   /**
    * Adds the int64 scalar input `num_logits_to_keep`: the final norm and
    * lm_head then run on the last that many positions only (0: all of them).
    * transformers.js feeds it when a graph has it.
    */
   numLogitsToKeep?: boolean;
+}
+
+export interface FusedParts {
+  /** SimplifiedLayerNormalization, and SkipSimplifiedLayerNormalization for each residual add and the norm after it. */
+  norms: boolean;
+  /** GroupQueryAttention with the rotary embedding and the KV-cache append inside. */
+  attention: boolean;
 }
 
 /** The optional graph input transformers.js recognizes (setNumLogitsToKeep). */
@@ -276,11 +284,13 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
   const g = new GraphBuilder(emit);
   const { numHeads, headDim, numLayers } = config;
   const cacheType = kvCacheType(options.dtype);
-  const layers: LayerOps = options.fused ? new FusedLayers(g, config, cacheType) : new PlainLayers(g, config, cacheType);
+  const fused: FusedParts = typeof options.fused === 'object' ? options.fused : { norms: !!options.fused, attention: !!options.fused };
+  const norms: NormOps = fused.norms ? new FusedNorms(g, config) : new PlainNorms(g, config);
+  const attention: AttentionOps = fused.attention ? new FusedAttention(g, config, cacheType) : new PlainAttention(g, config, cacheType);
   const keepLastPositions = options.numLogitsToKeep ? lastPositionsSlicer(g) : null;
 
   const embedded = g.within('embedding', () => embedding(g, config, weights.embedTokens(), options.dtype));
-  let stream = layers.norm(embedded, weights.layerNorm(0, 'input_layernorm'), 'model.layers.0.input_layernorm');
+  let stream = norms.norm(embedded, weights.layerNorm(0, 'input_layernorm'), 'model.layers.0.input_layernorm');
   for (let i = 0; i < numLayers; i++) {
     const prefix = `model.layers.${i}`;
     const project = (x: string, name: LayerLinear) => g.within('linear', () => linear(g, x, weights.layerLinear(i, name), `${prefix}.${name}`, options));
@@ -288,13 +298,13 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
     const key = project(stream.normed, 'self_attn.k_proj');
     const value = project(stream.normed, 'self_attn.v_proj');
     let residual = stream.residual;
-    let attended = project(layers.attention(i, query, key, value), 'self_attn.o_proj');
+    let attended = project(attention.attention(i, query, key, value), 'self_attn.o_proj');
     if (keepLastPositions && i === numLayers - 1) {
       // Past the last attention, positions no longer mix: only the rows whose logits are asked for go on.
       residual = keepLastPositions(residual);
       attended = keepLastPositions(attended);
     }
-    stream = layers.addAndNorm(residual, attended, weights.layerNorm(i, 'post_attention_layernorm'), `${prefix}.post_attention_layernorm`);
+    stream = norms.addAndNorm(residual, attended, weights.layerNorm(i, 'post_attention_layernorm'), `${prefix}.post_attention_layernorm`);
     const gate = project(stream.normed, 'mlp.gate_proj');
     const up = project(stream.normed, 'mlp.up_proj');
     const activated = g.within('mlp', () => g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]));
@@ -302,7 +312,7 @@ export function buildGraph(config: LlamaConfig, weights: WeightSource, options: 
       i + 1 < numLayers
         ? [weights.layerNorm(i + 1, 'input_layernorm'), `model.layers.${i + 1}.input_layernorm`]
         : [weights.finalNorm(), 'model.norm'];
-    stream = layers.addAndNorm(stream.residual, project(activated, 'mlp.down_proj'), nextNorm, nextName);
+    stream = norms.addAndNorm(stream.residual, project(activated, 'mlp.down_proj'), nextNorm, nextName);
   }
 
   g.within('lm_head', () => g.op('Identity', [linear(g, stream.normed, weights.lmHead(), 'lm_head', options)], {}, { output: 'logits' }));

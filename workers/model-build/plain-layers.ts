@@ -7,7 +7,7 @@
  */
 import onnxProto from 'onnx-proto';
 import type { GraphBuilder, LlamaConfig } from './graph.ts';
-import type { LayerOps, NormedStream } from './layer-ops.ts';
+import type { AttentionOps, NormOps, NormedStream } from './layer-ops.ts';
 
 const DataType = onnxProto.onnx.TensorProto.DataType;
 
@@ -19,8 +19,36 @@ interface HalfSlices {
   secondEnd: string;
 }
 
-export class PlainLayers implements LayerOps {
+/** RMS norm from ReduceMean, Sqrt and Reciprocal; the residual add before it is a plain Add. */
+export class PlainNorms implements NormOps {
   private readonly eps: string;
+
+  constructor(
+    private readonly g: GraphBuilder,
+    config: LlamaConfig,
+  ) {
+    this.eps = g.float('/const/rms_eps', [], [config.rmsNormEps]);
+  }
+
+  norm(hidden: string, weight: Float32Array, name: string): NormedStream {
+    return { normed: this.g.within('norm', () => this.rmsNorm(hidden, weight, name)), residual: hidden };
+  }
+
+  /** The residual add counts as the norm's, as the fused graph's SkipSimplifiedLayerNormalization does it. */
+  addAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
+    return this.norm(this.g.within('norm', () => this.g.op('Add', [residual, delta])), weight, name);
+  }
+
+  private rmsNorm(x: string, weight: Float32Array, name: string): string {
+    const g = this.g;
+    const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const inverseRms = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, this.eps])])]);
+    return g.op('Mul', [g.op('Mul', [x, inverseRms]), g.float(`${name}.weight`, [weight.length], weight)]);
+  }
+}
+
+/** Rotary from Slice and Concat, the cache grown by Concat, attention from MatMul and Softmax under an additive mask. */
+export class PlainAttention implements AttentionOps {
   private readonly attentionScale: string;
   private readonly headsShape: string;
   private readonly hiddenShape: string;
@@ -29,7 +57,7 @@ export class PlainLayers implements LayerOps {
   private readonly additiveMask: string;
   private readonly halves: HalfSlices;
 
-  /** Emits what every layer shares: constants, the rotary angles for `position_ids` and the attention mask. */
+  /** Emits what every layer shares: the rotary angles for `position_ids` and the attention mask. */
   constructor(
     private readonly g: GraphBuilder,
     config: LlamaConfig,
@@ -38,7 +66,6 @@ export class PlainLayers implements LayerOps {
   ) {
     const { hiddenSize, numHeads, headDim } = config;
     const half = headDim / 2;
-    this.eps = g.float('/const/rms_eps', [], [config.rmsNormEps]);
     this.attentionScale = g.float('/const/attention_scale', [], [1 / Math.sqrt(headDim)]);
     const maskedValue = g.float('/const/masked', [], [-1e9]);
     const zeroFloat = g.float('/const/zero', [], [0]);
@@ -71,15 +98,6 @@ export class PlainLayers implements LayerOps {
     };
   }
 
-  norm(hidden: string, weight: Float32Array, name: string): NormedStream {
-    return { normed: this.g.within('norm', () => this.rmsNorm(hidden, weight, name)), residual: hidden };
-  }
-
-  /** The residual add counts as the norm's, as the fused graph's SkipSimplifiedLayerNormalization does it. */
-  addAndNorm(residual: string, delta: string, weight: Float32Array, name: string): NormedStream {
-    return this.norm(this.g.within('norm', () => this.g.op('Add', [residual, delta])), weight, name);
-  }
-
   attention(layer: number, query: string, key: string, value: string): string {
     const g = this.g;
     const [queryHeads, keyHeads, valueHeads] = g.within('attention', () => [query, key, value].map((x) => this.toHeads(x)));
@@ -96,13 +114,6 @@ export class PlainLayers implements LayerOps {
       const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), allValues]);
       return g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), this.hiddenShape]);
     });
-  }
-
-  private rmsNorm(x: string, weight: Float32Array, name: string): string {
-    const g = this.g;
-    const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
-    const inverseRms = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, this.eps])])]);
-    return g.op('Mul', [g.op('Mul', [x, inverseRms]), g.float(`${name}.weight`, [weight.length], weight)]);
   }
 
   /** HF Llama's rotate_half: concat(-x2, x1) over the head dimension. */
