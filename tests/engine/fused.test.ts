@@ -109,6 +109,17 @@ describe.each(['fp32', 'q4', 'q4f16'] as const)('fused against plain graph, %s',
     console.log(`${dtype}: fused prefill in other splits, max |Δ| ${difference.toExponential(1)}`);
     expect(difference).toBeLessThan(TOLERANCE[dtype]);
   });
+
+  it('reuses a cut-back cache as the plain graph does: the logits of a cold prefill', async () => {
+    const other = [...ids.slice(0, 300), ...fused.encode('\nprint(fibonacci(10))\n')];
+    const cold = await fused.prefill(other);
+    await fused.prefill(ids);
+    const reused = await fused.prefill(other);
+    expect(reused.reusedTokens).toBe(300);
+    const difference = maxAbsDiff(reused.logits, cold.logits);
+    console.log(`${dtype}: fused prefill on a cut-back cache, max |Δ| from cold ${difference.toExponential(1)}`);
+    expect(difference).toBeLessThan(TOLERANCE[dtype]);
+  });
 });
 
 interface RecordedPass {
