@@ -12,7 +12,7 @@
  * Flags: --layers=4 --dtype=q4 (or q8) --threads=2 --prompt-tokens=256
  * --decode-tokens=16 --rounds=3 --variants=plain,plain+keep,fused-norms,fused,plain+acc4,fused+acc4
  * (accuracy_level applies to q4's MatMulNBits only)
- * --browser=true --profile=true --out=.test-output/bench-graph.json
+ * --node=true --browser=true --profile=true --out=.test-output/bench-graph.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -34,6 +34,7 @@ const promptTokens = Number(flag('prompt-tokens', '256'));
 const decodeTokens = Number(flag('decode-tokens', '16'));
 const rounds = Number(flag('rounds', '3'));
 const variants = flag('variants', Object.keys(VARIANTS).join(',')).split(',') as VariantName[];
+const node = flag('node', 'true') === 'true';
 const browser = flag('browser', 'true') === 'true';
 const profile = flag('profile', 'true') === 'true';
 const out = flag('out', '.test-output/bench-graph.json');
@@ -122,18 +123,21 @@ function printProfile(variant: string, summary: ProfileSummary): void {
 const paths = ensureModels(layers, dtype, variants);
 console.log(`bench:graph: ${layers} layers at 1.3B width, ${dtype}, ${threads} threads, ${promptTokens} prompt tokens, ${decodeTokens} decoded, ${rounds} rounds`);
 
-console.log('\nNode (onnxruntime-node, CPU):');
-const sessions = new Map<string, Awaited<ReturnType<typeof createSession>>>();
-for (const variant of variants) sessions.set(variant, await createSession(paths[variant], threads));
-const nodeRuns = await interleaved(async (variant) => {
-  const session = sessions.get(variant);
-  if (!session) throw new Error(`no session for ${variant}`);
-  return runPasses(session, shape);
-});
-for (const session of sessions.values()) await session.release();
-const report: Record<string, unknown> = { layers, dtype, threads, promptTokens, decodeTokens, rounds, node: printFigures('Node', nodeRuns) };
+const report: Record<string, unknown> = { layers, dtype, threads, promptTokens, decodeTokens, rounds };
+if (node) {
+  console.log('\nNode (onnxruntime-node, CPU):');
+  const sessions = new Map<string, Awaited<ReturnType<typeof createSession>>>();
+  for (const variant of variants) sessions.set(variant, await createSession(paths[variant], threads));
+  const nodeRuns = await interleaved(async (variant) => {
+    const session = sessions.get(variant);
+    if (!session) throw new Error(`no session for ${variant}`);
+    return runPasses(session, shape);
+  });
+  for (const session of sessions.values()) await session.release();
+  report.node = printFigures('Node', nodeRuns);
+}
 
-if (profile) {
+if (node && profile) {
   console.log('\nNode profile (one run each, profiler on: slower than the timed runs)');
   const profiles: Record<string, ProfileSummary> = {};
   for (const variant of variants) {
