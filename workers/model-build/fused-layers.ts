@@ -14,11 +14,18 @@
  * [batch, kv_heads, sequence, head_dim] layout of the plain graph, so
  * transformers.js feeds and returns the cache exactly as before.
  *
- * GroupQueryAttention takes no position ids: it derives each query's position
- * from `seqlens_k` (total length − 1 per batch row) as
+ * GroupQueryAttention is fed no position ids: it derives each query's
+ * position from `seqlens_k` (total length − 1 per batch row) as
  * `seqlens_k + 1 − sequence_length + i`. For one unpadded row, which is all
- * the engine runs, that is `past + i`, the position_ids it feeds; the graph
- * keeps the `position_ids` input so its inputs match the plain graph's.
+ * the engine runs, that is `past + i`, the position_ids the engine feeds; the
+ * graph keeps the `position_ids` input so its inputs match the plain graph's.
+ * (ORT 1.30 on CPU and onnxruntime-web 1.31's WASM accept position_ids as a
+ * tenth input, but a pass with no past ignores it and starts at 0, as run
+ * here: not a contract to build on.)
+ *
+ * Which part to fuse depends on the runtime (README, `npm run bench:graph`):
+ * on WASM, GroupQueryAttention's CPU kernel prefills several times slower
+ * than the plain MatMul/Softmax attention, so there only the norms gain.
  */
 import onnxProto from 'onnx-proto';
 import type { GraphBuilder, LlamaConfig } from './graph.ts';

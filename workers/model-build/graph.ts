@@ -72,8 +72,9 @@ export interface BuildOptions {
   /**
    * Norms and attention as ONNX Runtime's fused contrib ops (fused-layers.ts)
    * rather than the plain ops of the hub's export: `true` for both, or each
-   * part on its own. Same inputs, outputs and numbers up to rounding; ORT's
-   * CPU (Node, WASM) and WebGPU providers run both (see FUSED_PARTS_BY_DEVICE).
+   * part on its own. Same inputs, outputs and numbers up to rounding. ORT's
+   * CPU (Node, WASM) and WebGPU providers run both, but which is faster
+   * differs by runtime: on WASM only the norms gain (fused-layers.ts).
    */
   fused?: boolean | FusedParts;
   /**
