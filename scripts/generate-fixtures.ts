@@ -11,6 +11,9 @@
  *   fixtures/hub/tiny-random/deepseek-coder-instruct-kquant/
  *     deepseek-coder-instruct-kquant.Q4_K_M.gguf   a GGUF-only repository: K-quants need rows of
  *                                                  256 values, so this model is 256 wide
+ *   fixtures/hub/tiny-random/deepseek-coder-instruct-fused/
+ *     the instruct model's weights in the fused graph (ORT contrib ops for the
+ *     norms and attention, and a num_logits_to_keep input), same file names
  *
  * The base model uses the older export's file names, as Xenova's real
  * DeepSeek Coder base export does, so loading them is tested.
@@ -23,7 +26,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype } from '../workers/model-build/graph.ts';
+import { buildModel, type BuildOptions, type LayerLinear, type LayerNorm, type Linear, type LlamaConfig, type ModelDtype } from '../workers/model-build/graph.ts';
 import type { FloatWeightSource } from './llama-graph/random-weights.ts';
 import {
   BASE_EOS,
@@ -135,7 +138,9 @@ interface Variant {
   seed: number;
   tokenizerConfig: (instruct: TokenizerConfig) => TokenizerConfig;
   /** The GGUF file of the same q4 weights, at the repository's root as GGUF repositories keep them. */
-  ggufFileName: string;
+  ggufFileName?: string;
+  /** How the graphs are built, beyond their dtype. */
+  build?: Omit<BuildOptions, 'dtype'>;
 }
 
 const variants: Variant[] = [
@@ -155,6 +160,15 @@ const variants: Variant[] = [
     tokenizerConfig: baseTokenizerConfig,
     ggufFileName: 'deepseek-coder-base.Q4_0.gguf',
   },
+  {
+    // The instruct model's weights (same seed) in the fused graph, to compare against the plain one.
+    id: 'tiny-random/deepseek-coder-instruct-fused',
+    modelFileName: 'model',
+    eosTokenId: INSTRUCT_EOS,
+    seed: SEED,
+    tokenizerConfig: (instruct) => instruct,
+    build: { fused: true, numLogitsToKeep: true },
+  },
 ];
 
 /** transformers.js's file-name suffix per dtype. */
@@ -171,6 +185,8 @@ function generatorFingerprint(): string {
     'workers/model-build/graph.ts',
     'workers/model-build/quantize.ts',
     'workers/model-build/float16.ts',
+    'workers/model-build/plain-layers.ts',
+    'workers/model-build/fused-layers.ts',
     'scripts/llama-graph/gguf-writer.ts',
     'scripts/llama-graph/ggml-encode.ts',
     'workers/model-build/ggml-blocks.ts',
@@ -205,16 +221,18 @@ export async function generateFixtures({ force = false } = {}): Promise<void> {
       graphs.add(file);
       // Written aside and renamed, so a server reading the file meanwhile never sees half of it.
       const path = join(dir, 'onnx', file);
-      writeFileSync(`${path}.partial`, await buildModel(config, weights, { dtype }));
+      writeFileSync(`${path}.partial`, await buildModel(config, weights, { dtype, ...variant.build }));
       renameSync(`${path}.partial`, path);
     }
     // Graphs an earlier generator wrote under other names must not linger in the repository's listing.
     for (const file of readdirSync(join(dir, 'onnx'))) {
       if (!graphs.has(file)) rmSync(join(dir, 'onnx', file));
     }
-    writeGgufFile(join(dir, variant.ggufFileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig);
-    const q8FileName = variant.ggufFileName.replace('.Q4_0.gguf', '.Q8_0.gguf');
-    writeGgufFile(join(dir, q8FileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig, 'Q8_0');
+    if (variant.ggufFileName) {
+      writeGgufFile(join(dir, variant.ggufFileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig);
+      const q8FileName = variant.ggufFileName.replace('.Q4_0.gguf', '.Q8_0.gguf');
+      writeGgufFile(join(dir, q8FileName), variant.id, config, weights, variant.eosTokenId, tokenizerConfig, 'Q8_0');
+    }
     console.log(`fixtures: wrote ${variant.id}`);
   }
   writeKQuantModel(instructConfig);

@@ -79,6 +79,8 @@ const GENERATOR_SOURCES = [
   'scripts/llama-graph/random-weights.ts',
   'scripts/llama-graph/gguf-writer.ts',
   'workers/model-build/float16.ts',
+  'workers/model-build/plain-layers.ts',
+  'workers/model-build/fused-layers.ts',
   'scripts/llama-graph/model-file.ts',
   'scripts/llama-graph/hub-repo.ts',
 ];

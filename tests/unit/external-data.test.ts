@@ -38,7 +38,7 @@ const tensor = (name: string, length: number, fill: number) =>
 
 /** The initializers of an encoded model, by name. */
 function initializers(bytes: Uint8Array): Map<string, Tensor> {
-  return new Map(onnx.ModelProto.decode(bytes).graph!.initializer.map((item) => [item.name, item as Tensor]));
+  return new Map((onnx.ModelProto.decode(bytes).graph?.initializer ?? []).map((item) => [item.name ?? '', item as Tensor]));
 }
 
 describe('the external-data writer', () => {

@@ -34,8 +34,9 @@ export interface CatalogEntry {
    */
   externalData?: Record<string, number>;
   /**
-   * Made only on request (`npm run fixtures:full`), so not listed: loadable
-   * by id wherever the dev mirror serves it.
+   * Not listed, but loadable by id wherever the dev mirror serves it: the
+   * full-size model (made only on request, `npm run fixtures:full`) and
+   * variants that exist for tests.
    */
   unlisted?: true;
   /** The devices it may run on, where not every one can hold it (a 6.7B model needs WebGPU's memory). */
@@ -102,6 +103,16 @@ export const CATALOG: readonly CatalogEntry[] = [
   gguf('tiny-random/deepseek-coder-instruct/deepseek-coder-instruct.Q8_0.gguf', 'dev-mirror'),
   gguf('tiny-random/deepseek-coder-instruct-kquant/deepseek-coder-instruct-kquant.Q4_K_M.gguf', 'dev-mirror'),
   gguf('tiny-random/deepseek-coder-base/deepseek-coder-base.Q4_0.gguf', 'dev-mirror'),
+  {
+    // The tiny instruct model's weights in the fused graph (ORT contrib ops for norms and attention,
+    // and a num_logits_to_keep input): tests compare it with the plain graph on every runtime.
+    id: 'tiny-random/deepseek-coder-instruct-fused',
+    source: 'dev-mirror',
+    dtypes: ['q4f16', 'q4', 'fp32'],
+    owned_by: 'deepseek-coder-web',
+    modelFileName: DEFAULT_MODEL_FILE_NAME,
+    unlisted: true,
+  },
   {
     // DeepSeek Coder 1.3B's exact shape with random weights, for the benchmarks and real-size checks.
     id: 'full-random/deepseek-coder-1.3b-instruct',

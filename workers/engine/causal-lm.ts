@@ -231,8 +231,7 @@ export class CausalLM {
     const { num_hidden_layers, num_attention_heads, hidden_size } = this.config;
     const kvHeads = this.config.num_key_value_heads ?? num_attention_heads;
     const headDim = this.config.head_dim ?? hidden_size / num_attention_heads;
-    const session = this.model.sessions.model as { inputMetadata?: SessionInputMetadata[] } | undefined;
-    const kvInput = session?.inputMetadata?.find((input) => input.name.startsWith('past_key_values.'));
+    const kvInput = this.session?.inputMetadata?.find((input) => input.name.startsWith('past_key_values.'));
     const bytes = BYTES_PER_ELEMENT[kvInput?.type ?? 'float32'] ?? 4;
     return 2 * num_hidden_layers * kvHeads * headDim * bytes;
   }
@@ -339,14 +338,30 @@ export class CausalLM {
     this.cachedIds = this.cachedIds.slice(0, length);
   }
 
+  /**
+   * Whether the graph takes `num_logits_to_keep` (graphs built with that
+   * option; the hub's exports have no such input): then a pass computes the
+   * final norm and lm_head only for the rows it needs.
+   */
+  private get keepsLogitsRows(): boolean {
+    return this.session?.inputNames?.includes('num_logits_to_keep') ?? false;
+  }
+
+  private get session(): { inputNames?: string[]; inputMetadata?: SessionInputMetadata[] } | undefined {
+    return this.model.sessions.model as { inputNames?: string[]; inputMetadata?: SessionInputMetadata[] } | undefined;
+  }
+
   private async forwardChunk(ids: number[], onRow?: LogitsRowListener): Promise<Float32Array> {
     const past = this.cachedIds.length;
     const total = past + ids.length;
+    // Only the last row is read, unless every row's logits are listened to. (The graph reads 0 as every row.)
+    const rowsNeeded = onRow ? ids.length : 1;
     const outputs = (await this.onDevice(
       this.model.forward({
         input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
         attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
         position_ids: new Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]),
+        ...(this.keepsLogitsRows && { num_logits_to_keep: new Tensor('int64', BigInt64Array.of(BigInt(rowsNeeded)), []) }),
         past_key_values: this.cache ?? undefined,
       }),
     )) as Record<string, Tensor>;
@@ -361,10 +376,11 @@ export class CausalLM {
     for (const id of ids) this.cachedIds.push(id);
 
     const logits = outputs.logits;
-    const vocab = logits.dims[2];
+    // [1, rows, vocab]: the rows are the chunk's last ones, all of them in a graph without num_logits_to_keep.
+    const [, rows, vocab] = logits.dims;
     const data = logits.data as Float32Array;
-    if (onRow) for (let row = 0; row < ids.length; row++) onRow(data.subarray(row * vocab, (row + 1) * vocab), past + row);
-    const last = data.slice((ids.length - 1) * vocab, ids.length * vocab);
+    if (onRow) for (let row = 0; row < rows; row++) onRow(data.subarray(row * vocab, (row + 1) * vocab), total - rows + row);
+    const last = data.slice((rows - 1) * vocab, rows * vocab);
     logits.dispose();
     return last;
   }

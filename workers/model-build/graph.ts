@@ -7,6 +7,9 @@
  */
 import onnxProto from 'onnx-proto';
 import { float32ToFloat16Bits } from './float16.ts';
+import { FusedAttention, FusedNorms } from './fused-layers.ts';
+import type { AttentionOps, NormOps } from './layer-ops.ts';
+import { PlainAttention, PlainNorms } from './plain-layers.ts';
 import { quantizeQ4Symmetric, quantizeQ8PerColumn, Q4_BLOCK_SIZE } from './quantize.ts';
 import { dequantizeTable, isQuantized, zeroPointBytesPerColumn, type LinearWeights, type QuantizedLinear } from './quantized-linear.ts';
 
@@ -25,6 +28,8 @@ export interface LlamaConfig {
   rmsNormEps: number;
   ropeTheta: number;
   ropeLinearFactor: number;
+  /** max_position_embeddings: the positions the fused graph's rotary caches cover (16384 when unset). */
+  maxPositions?: number;
 }
 
 /** Row-major [K, N] weight of a linear layer, applied as x · W. */
@@ -80,7 +85,31 @@ export interface BuildOptions {
    * float Gather table ('dequantize': fp16 in q4f16, else fp32).
    */
   quantizedEmbedding?: 'gather' | 'dequantize';
+  /**
+   * Norms and attention as ONNX Runtime's fused contrib ops (fused-layers.ts)
+   * rather than the plain ops of the hub's export: `true` for both, or each
+   * part on its own. Same inputs, outputs and numbers up to rounding. ORT's
+   * CPU (Node, WASM) and WebGPU providers run both, but which is faster
+   * differs by runtime: on WASM only the norms gain (fused-layers.ts).
+   */
+  fused?: boolean | FusedParts;
+  /**
+   * Adds the int64 scalar input `num_logits_to_keep`: the final norm and
+   * lm_head then run on the last that many positions only (0: all of them).
+   * transformers.js feeds it when a graph has it.
+   */
+  numLogitsToKeep?: boolean;
 }
+
+export interface FusedParts {
+  /** SimplifiedLayerNormalization, and SkipSimplifiedLayerNormalization for each residual add and the norm after it. */
+  norms: boolean;
+  /** GroupQueryAttention with the rotary embedding and the KV-cache append inside. */
+  attention: boolean;
+}
+
+/** The optional graph input transformers.js recognizes (setNumLogitsToKeep). */
+export const NUM_LOGITS_TO_KEEP = 'num_logits_to_keep';
 
 type Node = InstanceType<typeof onnx.NodeProto>;
 export type Tensor = InstanceType<typeof onnx.TensorProto>;
@@ -92,9 +121,10 @@ export type Graph = InstanceType<typeof onnx.GraphProto>;
  */
 export type InitializerSink = (tensor: Tensor) => void | Promise<void>;
 
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: Node[] = [];
   private counter = 0;
+  private scope = '';
   /** The sink's writes not yet awaited: settled before each weight is read, so at most one tensor is in flight. */
   private pending: Promise<void> = Promise.resolve();
 
@@ -111,7 +141,22 @@ class GraphBuilder {
     return read();
   }
 
-  private fresh(hint: string): string {
+  /**
+   * Emits with node names prefixed by `scope` ("norm/Mul/Mul_12"): a runtime's
+   * per-node profile then adds up to the time of each part of the model.
+   */
+  within<T>(scope: string, emit: () => T): T {
+    const outer = this.scope;
+    this.scope = `${scope}/`;
+    try {
+      return emit();
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  /** A new tensor name. */
+  fresh(hint: string): string {
     this.counter += 1;
     return `/${hint}_${this.counter}`;
   }
@@ -128,7 +173,7 @@ class GraphBuilder {
         opType,
         input: inputs,
         output: outputs,
-        name: `${opType}${outputs[0]}`,
+        name: `${this.scope}${opType}${outputs[0]}`,
         domain: options.domain ?? '',
         attribute: Object.entries(attributes).map(([name, value]) =>
           Array.isArray(value)
@@ -298,32 +343,11 @@ function quantizedEmbedding(g: GraphBuilder, table: QuantizedLinear, dtype: Mode
   return g.op('Reshape', [biased, g.int64('model.embed_tokens.row_shape', [0, 0, k])]);
 }
 
-function rmsNorm(g: GraphBuilder, x: string, weight: Float32Array, name: string, eps: string): string {
-  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
-  const inverseRms = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, eps])])]);
-  return g.op('Mul', [g.op('Mul', [x, inverseRms]), g.float(`${name}.weight`, [weight.length], weight)]);
-}
-
-interface HalfSlices {
-  axis: string;
-  firstStart: string;
-  firstEnd: string;
-  secondStart: string;
-  secondEnd: string;
-}
-
-/** HF Llama's rotate_half: concat(-x2, x1) over the head dimension. */
-function rotateHalf(g: GraphBuilder, x: string, s: HalfSlices): string {
-  const first = g.op('Slice', [x, s.firstStart, s.firstEnd, s.axis]);
-  const second = g.op('Slice', [x, s.secondStart, s.secondEnd, s.axis]);
-  return g.op('Concat', [g.op('Neg', [second]), first], { axis: -1 });
-}
-
 /**
  * The KV cache is fp16 in the q4f16 graph, as in the hub's fp16-activation
  * exports, and fp32 otherwise.
  */
-function kvCacheType(dtype: ModelDtype): number {
+export function kvCacheType(dtype: ModelDtype): number {
   return dtype === 'q4f16' ? DataType.FLOAT16 : DataType.FLOAT;
 }
 
@@ -333,96 +357,45 @@ function kvCacheType(dtype: ModelDtype): number {
  */
 export async function buildGraph(config: LlamaConfig, weights: WeightSource, options: BuildOptions, emit: InitializerSink): Promise<Graph> {
   const g = new GraphBuilder(emit);
-  const { hiddenSize, numHeads, headDim, numLayers } = config;
-  const half = headDim / 2;
+  const { numHeads, headDim, numLayers } = config;
   const cacheType = kvCacheType(options.dtype);
+  const fused: FusedParts = typeof options.fused === 'object' ? options.fused : { norms: !!options.fused, attention: !!options.fused };
+  const norms: NormOps = fused.norms ? new FusedNorms(g, config) : new PlainNorms(g, config);
+  const attention: AttentionOps = fused.attention ? new FusedAttention(g, config, cacheType) : new PlainAttention(g, config, cacheType);
+  const keepLastPositions = options.numLogitsToKeep ? lastPositionsSlicer(g) : null;
 
-  const eps = g.float('/const/rms_eps', [], [config.rmsNormEps]);
-  const attentionScale = g.float('/const/attention_scale', [], [1 / Math.sqrt(headDim)]);
-  const maskedValue = g.float('/const/masked', [], [-1e9]);
-  const zeroFloat = g.float('/const/zero', [], [0]);
-  const headsShape = g.int64('/const/heads_shape', [0, 0, numHeads, headDim]);
-  const hiddenShape = g.int64('/const/hidden_shape', [0, 0, hiddenSize]);
-  const one = g.scalarInt64('/const/one', 1);
-  const zero = g.scalarInt64('/const/zero_i64', 0);
-
-  const hidden0 = embedding(g, config, await g.next(() => weights.embedTokens()), options);
-
-  // Rotary embedding with linear scaling: positions are divided by the factor.
-  const inverseFrequencies = new Float32Array(half);
-  for (let i = 0; i < half; i++) inverseFrequencies[i] = 1 / Math.pow(config.ropeTheta, (2 * i) / headDim);
-  const positions = g.op('Div', [
-    g.op('Cast', ['position_ids'], { to: DataType.FLOAT }),
-    g.float('/rope/linear_factor', [], [config.ropeLinearFactor]),
-  ]);
-  const frequencies = g.op('Mul', [
-    g.op('Unsqueeze', [positions, g.int64('/rope/unsqueeze_last', [-1])]),
-    g.float('/rope/inv_freq', [half], inverseFrequencies),
-  ]);
-  const angles = g.op('Unsqueeze', [g.op('Concat', [frequencies, frequencies], { axis: -1 }), g.int64('/rope/head_axis', [1])]);
-  const cos = g.op('Cos', [angles]);
-  const sin = g.op('Sin', [angles]);
-
-  // Additive attention mask [batch, 1, query, key]: causal (offset by the past length) and padding.
-  const queryLength = g.op('Squeeze', [g.op('Slice', [g.op('Shape', ['input_ids']), g.int64('/mask/s', [1]), g.int64('/mask/e', [2])])]);
-  const totalLength = g.op('Squeeze', [
-    g.op('Slice', [g.op('Shape', ['attention_mask']), g.int64('/mask/s2', [1]), g.int64('/mask/e2', [2])]),
-  ]);
-  const pastLength = g.op('Sub', [totalLength, queryLength]);
-  const queryPositions = g.op('Add', [g.op('Range', [zero, queryLength, one]), pastLength]);
-  const keyPositions = g.op('Range', [zero, totalLength, one]);
-  const causal = g.op('LessOrEqual', [
-    g.op('Unsqueeze', [keyPositions, g.int64('/mask/row', [0])]),
-    g.op('Unsqueeze', [queryPositions, g.int64('/mask/col', [1])]),
-  ]);
-  const padding = g.op('Unsqueeze', [g.op('Cast', ['attention_mask'], { to: DataType.BOOL }), g.int64('/mask/pad_axes', [1, 2])]);
-  const allowed = g.op('And', [g.op('Unsqueeze', [causal, g.int64('/mask/causal_axes', [0, 1])]), padding]);
-  const additiveMask = g.op('Where', [allowed, zeroFloat, maskedValue]);
-
-  const halves: HalfSlices = {
-    axis: g.int64('/rope/slice_axis', [-1]),
-    firstStart: g.int64('/rope/first_start', [0]),
-    firstEnd: g.int64('/rope/first_end', [half]),
-    secondStart: g.int64('/rope/second_start', [half]),
-    secondEnd: g.int64('/rope/second_end', [headDim]),
-  };
-  const applyRope = (x: string) => g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotateHalf(g, x, halves), sin])]);
-  const toHeads = (x: string) => g.op('Transpose', [g.op('Reshape', [x, headsShape])], { perm: [0, 2, 1, 3] });
-  /** Appends this pass's keys or values to the cache, in the cache's dtype, and returns them all as fp32. */
-  const appendToCache = (past: string, fresh: string, present: string) => {
-    if (cacheType === DataType.FLOAT) return g.op('Concat', [past, fresh], { axis: 2 }, { output: present });
-    const all = g.op('Concat', [past, g.op('Cast', [fresh], { to: cacheType })], { axis: 2 }, { output: present });
-    return g.op('Cast', [all], { to: DataType.FLOAT });
-  };
-
-  let hidden = hidden0;
+  const embeddingWeights = await g.next(() => weights.embedTokens());
+  const embedded = g.within('embedding', () => embedding(g, config, embeddingWeights, options));
+  let stream = norms.norm(embedded, await g.next(() => weights.layerNorm(0, 'input_layernorm')), 'model.layers.0.input_layernorm');
   for (let i = 0; i < numLayers; i++) {
     const prefix = `model.layers.${i}`;
-    const project = async (x: string, name: LayerLinear) => linear(g, x, await g.next(() => weights.layerLinear(i, name)), `${prefix}.${name}`, options);
-    const normed = rmsNorm(g, hidden, await g.next(() => weights.layerNorm(i, 'input_layernorm')), `${prefix}.input_layernorm`, eps);
-    const query = applyRope(toHeads(await project(normed, 'self_attn.q_proj')));
-    const key = applyRope(toHeads(await project(normed, 'self_attn.k_proj')));
-    const value = toHeads(await project(normed, 'self_attn.v_proj'));
-    const allKeys = appendToCache(`past_key_values.${i}.key`, key, `present.${i}.key`);
-    const allValues = appendToCache(`past_key_values.${i}.value`, value, `present.${i}.value`);
-    const scores = g.op('Add', [
-      g.op('Mul', [g.op('MatMul', [query, g.op('Transpose', [allKeys], { perm: [0, 1, 3, 2] })]), attentionScale]),
-      additiveMask,
-    ]);
-    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), allValues]);
-    const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), hiddenShape]);
-    hidden = g.op('Add', [hidden, await project(merged, 'self_attn.o_proj')]);
-
-    const normed2 = rmsNorm(g, hidden, await g.next(() => weights.layerNorm(i, 'post_attention_layernorm')), `${prefix}.post_attention_layernorm`, eps);
-    const gate = await project(normed2, 'mlp.gate_proj');
-    const up = await project(normed2, 'mlp.up_proj');
-    const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    hidden = g.op('Add', [hidden, await project(activated, 'mlp.down_proj')]);
+    const project = async (x: string, name: LayerLinear) => {
+      const linearWeights = await g.next(() => weights.layerLinear(i, name));
+      return g.within('linear', () => linear(g, x, linearWeights, `${prefix}.${name}`, options));
+    };
+    const query = await project(stream.normed, 'self_attn.q_proj');
+    const key = await project(stream.normed, 'self_attn.k_proj');
+    const value = await project(stream.normed, 'self_attn.v_proj');
+    let residual = stream.residual;
+    let attended = await project(attention.attention(i, query, key, value), 'self_attn.o_proj');
+    if (keepLastPositions && i === numLayers - 1) {
+      // Past the last attention, positions no longer mix: only the rows whose logits are asked for go on.
+      residual = keepLastPositions(residual);
+      attended = keepLastPositions(attended);
+    }
+    const postNorm = await g.next(() => weights.layerNorm(i, 'post_attention_layernorm'));
+    stream = norms.addAndNorm(residual, attended, postNorm, `${prefix}.post_attention_layernorm`);
+    const gate = await project(stream.normed, 'mlp.gate_proj');
+    const up = await project(stream.normed, 'mlp.up_proj');
+    const activated = g.within('mlp', () => g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]));
+    const down = await project(activated, 'mlp.down_proj');
+    const last = i + 1 === numLayers;
+    const nextNorm = await g.next(() => (last ? weights.finalNorm() : weights.layerNorm(i + 1, 'input_layernorm')));
+    stream = norms.addAndNorm(stream.residual, down, nextNorm, last ? 'model.norm' : `model.layers.${i + 1}.input_layernorm`);
   }
 
-  const finalHidden = rmsNorm(g, hidden, await g.next(() => weights.finalNorm()), 'model.norm', eps);
-  const logits = linear(g, finalHidden, await g.next(() => weights.lmHead()), 'lm_head', options);
-  g.op('Identity', [logits], {}, { output: 'logits' });
+  const headWeights = await g.next(() => weights.lmHead());
+  g.within('lm_head', () => g.op('Identity', [linear(g, stream.normed, headWeights, 'lm_head', options)], {}, { output: 'logits' }));
 
   const kvDims = ['batch_size', numHeads, 'past_sequence_length', headDim];
   const presentDims = ['batch_size', numHeads, 'total_sequence_length', headDim];
@@ -431,7 +404,10 @@ export async function buildGraph(config: LlamaConfig, weights: WeightSource, opt
     valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
     valueInfo('position_ids', DataType.INT64, ['batch_size', 'sequence_length']),
   ];
-  const outputs = [valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', config.vocabSize])];
+  if (options.numLogitsToKeep) inputs.push(valueInfo(NUM_LOGITS_TO_KEEP, DataType.INT64, []));
+  // With num_logits_to_keep, the logits cover only the last rows asked for.
+  const logitsRows = options.numLogitsToKeep ? 'logits_sequence_length' : 'sequence_length';
+  const outputs = [valueInfo('logits', DataType.FLOAT, ['batch_size', logitsRows, config.vocabSize])];
   for (let i = 0; i < numLayers; i++) {
     for (const kind of ['key', 'value']) {
       inputs.push(valueInfo(`past_key_values.${i}.${kind}`, cacheType, kvDims));
@@ -440,6 +416,18 @@ export async function buildGraph(config: LlamaConfig, weights: WeightSource, opt
   }
   await g.settled();
   return onnx.GraphProto.create({ name: 'main_graph', node: g.nodes, input: inputs, output: outputs });
+}
+
+/**
+ * A function keeping the last `num_logits_to_keep` positions of x [batch,
+ * sequence, …], with the input read as transformers.js means it: 0 keeps
+ * every position (the slice starts at −0 = 0), and so does a count past the length.
+ */
+function lastPositionsSlicer(g: GraphBuilder): (x: string) => string {
+  const start = g.within('logits', () => g.op('Neg', [g.op('Unsqueeze', [NUM_LOGITS_TO_KEEP, g.int64('/logits/unsqueeze_axes', [0])])]));
+  const end = g.int64('/logits/slice_end', [Number.MAX_SAFE_INTEGER]);
+  const axes = g.int64('/logits/slice_axes', [1]);
+  return (x) => g.within('logits', () => g.op('Slice', [x, start, end, axes]));
 }
 
 export function modelProto(graph: Graph) {
