@@ -139,7 +139,9 @@ export class Engine {
   }
 
   private catalog(): CatalogEntry[] {
-    return CATALOG.filter((entry) => !entry.unlisted && (entry.source === 'hub' || this.host.devModelHost !== null));
+    // A model none of this runtime's devices can hold (6.7B where there is no WebGPU) is not offered.
+    const runnable = (entry: CatalogEntry) => !entry.devices || entry.devices.some((device) => this.host.devices.includes(device));
+    return CATALOG.filter((entry) => !entry.unlisted && runnable(entry) && (entry.source === 'hub' || this.host.devModelHost !== null));
   }
 
   async listModels(): Promise<ModelList> {

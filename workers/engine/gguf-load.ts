@@ -125,6 +125,16 @@ function convertedWeightsBytes(model: GgufModel, dtype: Dtype): number {
 }
 
 /**
+ * The form of a converted graph. Fused norms (SimplifiedLayerNormalization and
+ * SkipSimplifiedLayerNormalization) run on ORT's CPU and WebGPU providers and
+ * gain on both; fused attention (GroupQueryAttention) prefills several times
+ * slower on WASM (`npm run bench:graph`), and the cache holds one graph for
+ * both devices, so attention stays plain. Logits are computed for the
+ * positions the engine asks for (num_logits_to_keep): the last one, as a rule.
+ */
+const CONVERTED_GRAPH = { fused: { norms: true, attention: false }, numLogitsToKeep: true } as const;
+
+/**
  * GatherBlockQuantized keeps the embedding table as small as the file's, but onnxruntime-web's CPU
  * provider runs it only for Q4_0's form (4 bits, no zero points): for another quantization the table
  * is dequantized (fp16 in q4f16, fp32 in q4).
@@ -209,13 +219,15 @@ export async function convertedGguf(request: GgufLoadRequest): Promise<Converted
     if (collector) await keep(`onnx/${chunkFileName(graphFile, collector.index)}`, collector.chunk.finish());
   };
   try {
+    // Q4_K exactly (nibbles, scales and a bias per block), not rounded onto integer zero points: llama.cpp's numbers.
     const weights = ggufWeightSource(model, rangeReader(sourceUrl, request.fetch), {
+      kQuants: 'exact',
       onTensorRead: (_name, bytes) => {
         read += bytes;
         request.onConvertProgress(read, total);
       },
     });
-    const built = await buildModelWithExternalData(model.config, weights, { dtype, quantizedEmbedding: embeddingForm(model) }, {
+    const built = await buildModelWithExternalData(model.config, weights, { dtype, ...CONVERTED_GRAPH, quantizedEmbedding: embeddingForm(model) }, {
       modelFileName: graphFile,
       sink: async (index, bytes) => {
         if (collector?.index !== index) {
