@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KQUANT_GGUF, KQUANT_MODEL_ID, generateFixtures, hubDir, kquantFloatWeights } from '../../scripts/generate-fixtures.ts';
+import { KQUANT_GGUF, KQUANT_MODEL_ID, KQUANT_Q4_0_GGUF, generateFixtures, hubDir, kquantFloatWeights } from '../../scripts/generate-fixtures.ts';
 import { dequantize } from '../../workers/model-build/ggml-blocks.ts';
 import { toLinear } from '../../workers/model-build/ggml-to-matmul-nbits.ts';
 import { blobFetch, rangeReader, readGgufHeader, type ReadRange } from '../../workers/model-build/gguf-file.ts';
@@ -102,6 +102,8 @@ const cases = [
   { label: 'Q8_0', repo: 'tiny-random/deepseek-coder-instruct', file: 'deepseek-coder-instruct.Q8_0.gguf', chunkBytes: 3e6, kQuants: 'zero-points' },
   { label: 'Q4_K_M', repo: KQUANT_MODEL_ID, file: KQUANT_GGUF, chunkBytes: 9e6, kQuants: 'zero-points' },
   { label: 'Q4_K_M exact', repo: KQUANT_MODEL_ID, file: KQUANT_GGUF, chunkBytes: 9e6, kQuants: 'exact' },
+  // As llama.cpp writes Q4_0: token_embd in Q4_0 (GatherBlockQuantized, 4 bits), output.weight in Q6_K.
+  { label: 'Q4_0 as llama.cpp', repo: KQUANT_MODEL_ID, file: KQUANT_Q4_0_GGUF, chunkBytes: 9e6, kQuants: 'zero-points' },
 ] as const;
 /** Where the conversion is exact (every tensor but Q4_K ones), logits differ by float rounding alone. */
 const EXACT_TOLERANCE = 1e-3;
@@ -134,7 +136,7 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
 
   /** Converts into a folder of `dir`, in chunks of at most `chunkBytes`; returns the graph's path and its chunks. */
   async function convert(options: BuildOptions) {
-    const out = mkdtempSync(join(dir, `${label.replace(' ', '-')}-${options.dtype}-`));
+    const out = mkdtempSync(join(dir, `${label.replace(/\W+/g, '-')}-${options.dtype}-`));
     const modelFileName = `model_${options.dtype}.onnx`;
     const tensorsRead: string[] = [];
     const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, readRange, { kQuants, onTensorRead: (name) => tensorsRead.push(name) }), options, {
