@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KQUANT_GGUF, KQUANT_MODEL_ID, KQUANT_Q4_0_GGUF, generateFixtures, hubDir, kquantFloatWeights } from '../../scripts/generate-fixtures.ts';
 import { dequantize } from '../../workers/model-build/ggml-blocks.ts';
 import { toLinear } from '../../workers/model-build/ggml-to-matmul-nbits.ts';
-import { blobFetch, rangeReader, readGgufHeader, type ReadRange } from '../../workers/model-build/gguf-file.ts';
+import { convertGguf } from '../../workers/model-build/gguf-convert.ts';
+import { blobFetch, rangeReader, readGgufHeader, type GgufHeader, type ReadRange } from '../../workers/model-build/gguf-file.ts';
 import { ggufModel, GGUF_LINEAR_NAMES, GGUF_NORM_NAMES, type GgufModel } from '../../workers/model-build/gguf-model.ts';
-import { ggufWeightSource, tensorByteLength } from '../../workers/model-build/gguf-weights.ts';
-import { buildModelWithExternalData } from '../../workers/model-build/external-data.ts';
+import { tensorByteLength } from '../../workers/model-build/gguf-weights.ts';
 import { buildModel, type BuildOptions, type WeightSource } from '../../workers/model-build/graph.ts';
 import { ggufRowOfHfRow } from '../../workers/model-build/rope-rows.ts';
 
@@ -119,6 +119,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, chunkBytes, kQuants }) => {
+  let header: GgufHeader;
   let model: GgufModel;
   let readRange: ReadRange;
   let reference: Float32Array[];
@@ -128,7 +129,8 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
   beforeAll(async () => {
     const fetchFile = blobFetch(await openAsBlob(join(hubDir, repo, file)));
     const url = `https://hub.test/${repo}/resolve/main/${file}`;
-    model = ggufModel(await readGgufHeader(url, fetchFile));
+    header = await readGgufHeader(url, fetchFile);
+    model = ggufModel(header);
     readRange = rangeReader(url, fetchFile);
     const fp32 = await buildModel(model.config, dequantizedSource(model, readRange), { dtype: 'fp32' });
     reference = await logitsOf(await ortNode.InferenceSession.create(fp32), ortNode, model, false);
@@ -139,13 +141,21 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
     const out = mkdtempSync(join(dir, `${label.replace(/\W+/g, '-')}-${options.dtype}-`));
     const modelFileName = `model_${options.dtype}.onnx`;
     const tensorsRead: string[] = [];
-    const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, readRange, { kQuants, onTensorRead: (name) => tensorsRead.push(name) }), options, {
+    const converted = await convertGguf({
+      url: `https://hub.test/${repo}/resolve/main/${file}`,
+      fetch: () => Promise.reject(new Error('the header and a reader are given')),
+      header,
+      readRange,
+      build: options,
       modelFileName,
       maxChunkBytes: chunkBytes,
+      kQuants,
       sink: (chunk, bytes) => appendFileSync(join(out, `${modelFileName}_data${chunk === 0 ? '' : `_${chunk}`}`), bytes),
+      onTensorRead: (name) => tensorsRead.push(name),
     });
-    writeFileSync(join(out, modelFileName), built.model);
-    return { path: join(out, modelFileName), chunkFileNames: built.chunkFileNames, tensorsRead };
+    writeFileSync(join(out, modelFileName), converted.graph);
+    expect(converted.files['config.json']).toMatchObject({ 'transformers.js_config': { use_external_data_format: { [modelFileName]: converted.chunkFileNames.length } } });
+    return { path: join(out, modelFileName), chunkFileNames: converted.chunkFileNames, tensorsRead };
   }
 
   /** The graph in onnxruntime-web's WebAssembly build, its external data handed over as transformers.js does in a browser. */
