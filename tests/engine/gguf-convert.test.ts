@@ -137,7 +137,7 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
   });
 
   /** Converts into a folder of `dir`, in chunks of at most `chunkBytes`; returns the graph's path and its chunks. */
-  async function convert(options: BuildOptions) {
+  async function convert(options: BuildOptions, maxChunkBytes: number = chunkBytes) {
     const out = mkdtempSync(join(dir, `${label.replace(/\W+/g, '-')}-${options.dtype}-`));
     const modelFileName = `model_${options.dtype}.onnx`;
     const tensorsRead: string[] = [];
@@ -148,7 +148,7 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
       readRange,
       build: options,
       modelFileName,
-      maxChunkBytes: chunkBytes,
+      maxChunkBytes,
       kQuants,
       sink: (chunk, bytes) => appendFileSync(join(out, `${modelFileName}_data${chunk === 0 ? '' : `_${chunk}`}`), bytes),
       onTensorRead: (name) => tensorsRead.push(name),
@@ -198,6 +198,16 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
     if (exact) expect(result.maxError).toBeLessThanOrEqual(HALF_TOLERANCE);
     const q4 = compare(converted, await logitsOf(await ortNode.InferenceSession.create((await convert({ dtype: 'q4' })).path), ortNode, model, false));
     expect(q4.maxError).toBeLessThanOrEqual(HALF_TOLERANCE);
+  });
+
+  it.runIf(label === 'Q4_K_M exact')('gives the same logits with the quantized embedding dequantized into a float table', async () => {
+    // An fp32 table of 32256 × 256 takes 33 MB: chunks of 40 MB.
+    const { path, chunkFileNames } = await convert({ dtype: 'q4', quantizedEmbedding: 'dequantize' }, 40e6);
+    const written = readFileSync(path);
+    expect(written.includes(Buffer.from('GatherBlockQuantized'))).toBe(false);
+    expect(chunkFileNames.length).toBeGreaterThan(0);
+    const result = compare(await logitsOf(await ortNode.InferenceSession.create(path), ortNode, model, false), reference);
+    expect(result.maxError).toBeLessThanOrEqual(EXACT_TOLERANCE);
   });
 
   it.runIf(label === 'Q4_0')('equals the q4 ONNX export of the same weights', async () => {
