@@ -22,7 +22,7 @@ import type { KQuantMode } from '../workers/model-build/ggml-to-matmul-nbits.ts'
 import { blobFetch, rangeReader, readGgufHeader } from '../workers/model-build/gguf-file.ts';
 import { ggufModel } from '../workers/model-build/gguf-model.ts';
 import { ggufWeightSource } from '../workers/model-build/gguf-weights.ts';
-import { KQUANT_GGUF, KQUANT_MODEL_ID, generateFixtures, hubDir } from './generate-fixtures.ts';
+import { KQUANT_GGUF, KQUANT_MODEL_ID, KQUANT_Q4_0_GGUF, generateFixtures, hubDir } from './generate-fixtures.ts';
 import { root } from './llama-graph/hub-repo.ts';
 
 const FILES: [string, string, KQuantMode][] = [
@@ -30,6 +30,7 @@ const FILES: [string, string, KQuantMode][] = [
   ['tiny-random/deepseek-coder-instruct', 'deepseek-coder-instruct.Q8_0.gguf', 'zero-points'],
   [KQUANT_MODEL_ID, KQUANT_GGUF, 'zero-points'],
   [KQUANT_MODEL_ID, KQUANT_GGUF, 'exact'],
+  [KQUANT_MODEL_ID, KQUANT_Q4_0_GGUF, 'zero-points'],
 ];
 const PROMPT = [32013, 1551, 16600, 7, 77, 1772, 185, 315];
 /** WebGPU sums in another order than the CPU, in fp32: logits agree to a few thousandths. */

@@ -11,6 +11,8 @@
  *   fixtures/hub/tiny-random/deepseek-coder-instruct-kquant/
  *     deepseek-coder-instruct-kquant.Q4_K_M.gguf   a GGUF-only repository: K-quants need rows of
  *                                                  256 values, so this model is 256 wide
+ *     deepseek-coder-instruct-kquant.Q4_0.gguf     the same weights in Q4_0 as llama.cpp writes it
+ *                                                  (token_embd Q4_0, output.weight Q6_K)
  *   fixtures/hub/tiny-random/deepseek-coder-instruct-fused/
  *     the instruct model's weights in the fused graph (ORT contrib ops for the
  *     norms and attention, and a num_logits_to_keep input), same file names
@@ -241,18 +243,20 @@ export async function generateFixtures({ force = false } = {}): Promise<void> {
 
 export const KQUANT_MODEL_ID = 'tiny-random/deepseek-coder-instruct-kquant';
 export const KQUANT_GGUF = 'deepseek-coder-instruct-kquant.Q4_K_M.gguf';
+export const KQUANT_Q4_0_GGUF = 'deepseek-coder-instruct-kquant.Q4_0.gguf';
 
 /** The float weights the K-quant model's file quantizes: for measuring what quantization and conversion each lose. */
 export function kquantFloatWeights(): FloatWeightSource {
   return tinyRandomWeights(SEED + 2, INSTRUCT_EOS, KQUANT_CONFIG);
 }
 
-/** A GGUF-only repository, as GGUF repositories on the hub are: the Q4_K_M file of the 256-wide model. */
+/** A GGUF-only repository, as GGUF repositories on the hub are: the 256-wide model in Q4_K_M and in llama.cpp's Q4_0. */
 function writeKQuantModel(tokenizerConfig: TokenizerConfig): void {
   const dir = join(hubDir, KQUANT_MODEL_ID);
   mkdirSync(dir, { recursive: true });
   const weights = kquantFloatWeights();
   writeGgufFile(join(dir, KQUANT_GGUF), KQUANT_MODEL_ID, KQUANT_CONFIG, weights, INSTRUCT_EOS, tokenizerConfig, 'Q4_K_M');
+  writeGgufFile(join(dir, KQUANT_Q4_0_GGUF), KQUANT_MODEL_ID, KQUANT_CONFIG, weights, INSTRUCT_EOS, tokenizerConfig, 'Q4_0_LLAMACPP');
   console.log(`fixtures: wrote ${KQUANT_MODEL_ID}`);
 }
 

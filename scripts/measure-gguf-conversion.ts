@@ -13,11 +13,10 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openAsBlob, openSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chunkFileName, buildModelWithExternalData } from '../workers/model-build/external-data.ts';
-import { blobFetch, rangeReader, readGgufHeader } from '../workers/model-build/gguf-file.ts';
-import { ggufHubFiles } from '../workers/model-build/gguf-hub-files.ts';
+import { chunkFileName } from '../workers/model-build/external-data.ts';
+import { convertGguf } from '../workers/model-build/gguf-convert.ts';
+import { blobFetch, readGgufHeader } from '../workers/model-build/gguf-file.ts';
 import { ggufModel } from '../workers/model-build/gguf-model.ts';
-import { ggufWeightSource } from '../workers/model-build/gguf-weights.ts';
 import type { ModelDtype } from '../workers/model-build/graph.ts';
 import { DEEPSEEK_CODER_1_3B, FULL_MODEL_GGUF, FULL_MODEL_ID, fullModelDir, fullModelWeights } from './generate-full-fixture.ts';
 import { INSTRUCT_EOS, instructTokenizerConfig, writeGgufFile } from './llama-graph/hub-repo.ts';
@@ -43,22 +42,26 @@ async function measure(path: string, dtype: ModelDtype): Promise<void> {
   let written = 0;
   let tensors = 0;
   try {
-    const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, rangeReader(url, fetchFile), { onTensorRead: () => void (tensors += 1) }), { dtype }, {
+    const converted = await convertGguf({
+      url,
+      fetch: fetchFile,
+      header,
+      build: { dtype },
       modelFileName,
+      onTensorRead: () => void (tensors += 1),
       sink: (chunk, bytes) => {
         fds[chunk] ??= openSync(join(out, chunkFileName(modelFileName, chunk)), 'w');
         writeSync(fds[chunk], bytes);
         written += bytes.length;
       },
     });
-    writeFileSync(join(out, modelFileName), built.model);
-    const files = ggufHubFiles(header, model, { externalData: { modelFileName, chunkCount: built.chunkFileNames.length } });
-    for (const [name, json] of Object.entries(files)) writeFileSync(join(out, name), JSON.stringify(json));
+    writeFileSync(join(out, modelFileName), converted.graph);
+    for (const [name, json] of Object.entries(converted.files)) writeFileSync(join(out, name), JSON.stringify(json));
     const seconds = (performance.now() - started) / 1000;
     const peak = process.resourceUsage().maxRSS * 1024;
     console.log(`${path}: ${gib(fileBytes)}, ${tensors} tensors, ${model.config.numLayers} layers, hidden ${model.config.hiddenSize}`);
     console.log(`  header read and checked in ${headerSeconds.toFixed(2)} s`);
-    console.log(`  converted to ${dtype} in ${seconds.toFixed(1)} s: graph ${(built.model.length / 1024).toFixed(0)} KiB, external data ${gib(written)} in ${built.chunkFileNames.length} chunk(s)`);
+    console.log(`  converted to ${dtype} in ${seconds.toFixed(1)} s: graph ${(converted.graph.length / 1024).toFixed(0)} KiB, external data ${gib(written)} in ${converted.chunkFileNames.length} chunk(s)`);
     console.log(`  peak RSS ${gib(peak)} = ${(peak / fileBytes).toFixed(2)}× the file`);
   } finally {
     for (const fd of fds) closeSync(fd);

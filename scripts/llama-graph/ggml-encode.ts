@@ -1,8 +1,8 @@
 /**
- * Quantizes float rows into ggml's Q8_0, Q4_K and Q6_K blocks, byte for byte
+ * Quantizes float rows into ggml's Q4_0, Q8_0, Q4_K and Q6_K blocks, byte for byte
  * in ggml's layouts (ggml-common.h), for the test models' GGUF files. The
  * choice of levels follows ggml's reference quantizers in spirit (absmax for
- * Q8_0 and Q6_K, min/max for Q4_K, 6- and 8-bit sub-block scales against
+ * Q4_0, Q8_0 and Q6_K, min/max for Q4_K, 6- and 8-bit sub-block scales against
  * fp16 super-block scales), not their search for the best scale: llama.cpp
  * reads any levels, and the tests compare against these files' own values.
  */
@@ -16,6 +16,24 @@ function writeHalf(out: Uint8Array, at: number, value: number): number {
 }
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
+
+/**
+ * Q4_0 as ggml's reference quantizer makes it: per 32 values an fp16 d = (the value of largest
+ * magnitude) / −8, then levels round(x / d) + 8 in 0–15, element j in byte j's low nibble and
+ * j + 16 in its high one.
+ */
+export function encodeQ4_0(values: Float32Array): Uint8Array {
+  const out = new Uint8Array((values.length / 32) * 18);
+  for (let block = 0; block < values.length / 32; block++) {
+    const x = values.subarray(block * 32, block * 32 + 32);
+    const at = block * 18;
+    const peak = x.reduce((best, value) => (Math.abs(value) > Math.abs(best) ? value : best), 0);
+    const d = writeHalf(out, at, peak / -8);
+    const level = (value: number) => (d === 0 ? 8 : clamp(Math.round(value / d) + 8, 0, 15));
+    for (let j = 0; j < 16; j++) out[at + 2 + j] = level(x[j]) | (level(x[j + 16]) << 4);
+  }
+  return out;
+}
 
 /** Q8_0: per 32 values an fp16 d = absmax / 127, then 32 int8 levels round(x / d). */
 export function encodeQ8_0(values: Float32Array): Uint8Array {

@@ -8,6 +8,8 @@
  *   (4 bits, block 32, zero point 8) share the number format x = d · (q − 8),
  *   with d in binary16; only the nibble order differs. Unlike llama.cpp's own
  *   Q4_0 files, output.weight stays Q4_0 (not Q6_K), to hold the q4 graph's lm_head.
+ * - Q4_0_LLAMACPP: Q4_0 as llama.cpp's own files have it: the same linears,
+ *   with token_embd in Q4_0 and output.weight in Q6_K.
  * - Q8_0: every weight, embedding and output included, as llama.cpp's Q8_0.
  * - Q4_K_M: llama.cpp's mix for Q4_K_M: Q4_K, with output.weight in Q6_K, and
  *   attn_v and ffn_down in Q6_K in the layers its use_more_bits picks (the
@@ -22,7 +24,7 @@ import { float32ToFloat16Bits, roundToFloat16 } from '../../workers/model-build/
 import { GgmlType, byteLength, type SupportedGgmlType } from '../../workers/model-build/ggml-blocks.ts';
 import type { LayerLinear, LlamaConfig, Linear } from '../../workers/model-build/graph.ts';
 import { quantizeQ4Symmetric, Q4_BLOCK_SIZE } from '../../workers/model-build/quantize.ts';
-import { encodeQ4_K, encodeQ6_K, encodeQ8_0 } from './ggml-encode.ts';
+import { encodeQ4_0, encodeQ4_K, encodeQ6_K, encodeQ8_0 } from './ggml-encode.ts';
 import type { FloatWeightSource } from './random-weights.ts';
 
 export { GgmlType };
@@ -31,9 +33,9 @@ export { GgmlType };
 const Q4_0_BLOCK_BYTES = 2 + Q4_BLOCK_SIZE / 2;
 const ALIGNMENT = 32;
 
-export type GgufQuantization = 'Q4_0' | 'Q8_0' | 'Q4_K_M';
+export type GgufQuantization = 'Q4_0' | 'Q4_0_LLAMACPP' | 'Q8_0' | 'Q4_K_M';
 /** general.file_type: llama.cpp's LLAMA_FTYPE_MOSTLY_* of each. */
-const FILE_TYPE: Record<GgufQuantization, number> = { Q4_0: 2, Q8_0: 7, Q4_K_M: 15 };
+const FILE_TYPE: Record<GgufQuantization, number> = { Q4_0: 2, Q4_0_LLAMACPP: 2, Q8_0: 7, Q4_K_M: 15 };
 
 export type MetadataValue =
   | { type: 'u32'; value: number }
@@ -243,6 +245,7 @@ function weightType(quantization: GgufQuantization, name: string, layer: number,
   if (quantization === 'Q4_0') return GgmlType.Q4_0;
   if (quantization === 'Q8_0') return GgmlType.Q8_0;
   if (name === 'output.weight') return GgmlType.Q6_K;
+  if (quantization === 'Q4_0_LLAMACPP') return GgmlType.Q4_0;
   const promoted = name.endsWith('attn_v.weight') || name.endsWith('ffn_down.weight');
   return promoted && usesMoreBits(layer, layers) ? GgmlType.Q6_K : GgmlType.Q4_K;
 }
@@ -263,7 +266,9 @@ export function encodeRows(type: SupportedGgmlType, weights: Linear, rowOrder?: 
 
 /** An embedding table [vocab, hidden] in a quantized type: its rows are already ggml's rows, one per token. */
 function encodeTable(type: SupportedGgmlType, table: Float32Array): Uint8Array {
-  return type === GgmlType.Q8_0 ? encodeQ8_0(table) : type === GgmlType.Q4_K ? encodeQ4_K(table) : encodeQ6_K(table);
+  const encode = { [GgmlType.Q4_0]: encodeQ4_0, [GgmlType.Q8_0]: encodeQ8_0, [GgmlType.Q4_K]: encodeQ4_K, [GgmlType.Q6_K]: encodeQ6_K }[type as number];
+  if (!encode) throw new Error(`No encoder for ggml type ${type}.`);
+  return encode(table);
 }
 
 /** The llama tensors of a GGUF file in one of the quantizations, in llama.cpp's names. */
@@ -288,8 +293,8 @@ export function llamaTensors(config: LlamaConfig, weights: FloatWeightSource, qu
       data: () => (embeddingHalf ? bytesOf(float32ToFloat16Bits(weights.embedTokens())) : bytesOf(weights.embedTokens())),
     });
   } else {
-    // llama.cpp quantizes the embedding as the file's main type: Q8_0, or Q4_K in Q4_K_M.
-    const type = quantization === 'Q8_0' ? GgmlType.Q8_0 : GgmlType.Q4_K;
+    // llama.cpp quantizes the embedding as the file's main type: Q4_0, Q8_0, or Q4_K in Q4_K_M.
+    const type = quantization === 'Q8_0' ? GgmlType.Q8_0 : quantization === 'Q4_K_M' ? GgmlType.Q4_K : GgmlType.Q4_0;
     tensors.push({ name: 'token_embd.weight', dims: [h, v], type, byteLength: byteLength(type, h * v), data: () => encodeTable(type, weights.embedTokens()) });
   }
   const permuted = ropeInterleavedRow(headDim);

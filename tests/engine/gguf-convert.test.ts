@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KQUANT_GGUF, KQUANT_MODEL_ID, generateFixtures, hubDir, kquantFloatWeights } from '../../scripts/generate-fixtures.ts';
+import { KQUANT_GGUF, KQUANT_MODEL_ID, KQUANT_Q4_0_GGUF, generateFixtures, hubDir, kquantFloatWeights } from '../../scripts/generate-fixtures.ts';
 import { dequantize } from '../../workers/model-build/ggml-blocks.ts';
 import { toLinear } from '../../workers/model-build/ggml-to-matmul-nbits.ts';
-import { blobFetch, rangeReader, readGgufHeader, type ReadRange } from '../../workers/model-build/gguf-file.ts';
+import { convertGguf } from '../../workers/model-build/gguf-convert.ts';
+import { blobFetch, rangeReader, readGgufHeader, type GgufHeader, type ReadRange } from '../../workers/model-build/gguf-file.ts';
 import { ggufModel, GGUF_LINEAR_NAMES, GGUF_NORM_NAMES, type GgufModel } from '../../workers/model-build/gguf-model.ts';
-import { ggufWeightSource, tensorByteLength } from '../../workers/model-build/gguf-weights.ts';
-import { buildModelWithExternalData } from '../../workers/model-build/external-data.ts';
+import { tensorByteLength } from '../../workers/model-build/gguf-weights.ts';
 import { buildModel, type BuildOptions, type WeightSource } from '../../workers/model-build/graph.ts';
 import { ggufRowOfHfRow } from '../../workers/model-build/rope-rows.ts';
 
@@ -102,6 +102,8 @@ const cases = [
   { label: 'Q8_0', repo: 'tiny-random/deepseek-coder-instruct', file: 'deepseek-coder-instruct.Q8_0.gguf', chunkBytes: 3e6, kQuants: 'zero-points' },
   { label: 'Q4_K_M', repo: KQUANT_MODEL_ID, file: KQUANT_GGUF, chunkBytes: 9e6, kQuants: 'zero-points' },
   { label: 'Q4_K_M exact', repo: KQUANT_MODEL_ID, file: KQUANT_GGUF, chunkBytes: 9e6, kQuants: 'exact' },
+  // As llama.cpp writes Q4_0: token_embd in Q4_0 (GatherBlockQuantized, 4 bits), output.weight in Q6_K.
+  { label: 'Q4_0 as llama.cpp', repo: KQUANT_MODEL_ID, file: KQUANT_Q4_0_GGUF, chunkBytes: 9e6, kQuants: 'zero-points' },
 ] as const;
 /** Where the conversion is exact (every tensor but Q4_K ones), logits differ by float rounding alone. */
 const EXACT_TOLERANCE = 1e-3;
@@ -117,6 +119,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, chunkBytes, kQuants }) => {
+  let header: GgufHeader;
   let model: GgufModel;
   let readRange: ReadRange;
   let reference: Float32Array[];
@@ -126,24 +129,33 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
   beforeAll(async () => {
     const fetchFile = blobFetch(await openAsBlob(join(hubDir, repo, file)));
     const url = `https://hub.test/${repo}/resolve/main/${file}`;
-    model = ggufModel(await readGgufHeader(url, fetchFile));
+    header = await readGgufHeader(url, fetchFile);
+    model = ggufModel(header);
     readRange = rangeReader(url, fetchFile);
     const fp32 = await buildModel(model.config, dequantizedSource(model, readRange), { dtype: 'fp32' });
     reference = await logitsOf(await ortNode.InferenceSession.create(fp32), ortNode, model, false);
   });
 
   /** Converts into a folder of `dir`, in chunks of at most `chunkBytes`; returns the graph's path and its chunks. */
-  async function convert(options: BuildOptions) {
-    const out = mkdtempSync(join(dir, `${label.replace(' ', '-')}-${options.dtype}-`));
+  async function convert(options: BuildOptions, maxChunkBytes: number = chunkBytes) {
+    const out = mkdtempSync(join(dir, `${label.replace(/\W+/g, '-')}-${options.dtype}-`));
     const modelFileName = `model_${options.dtype}.onnx`;
     const tensorsRead: string[] = [];
-    const built = await buildModelWithExternalData(model.config, ggufWeightSource(model, readRange, { kQuants, onTensorRead: (name) => tensorsRead.push(name) }), options, {
+    const converted = await convertGguf({
+      url: `https://hub.test/${repo}/resolve/main/${file}`,
+      fetch: () => Promise.reject(new Error('the header and a reader are given')),
+      header,
+      readRange,
+      build: options,
       modelFileName,
-      maxChunkBytes: chunkBytes,
+      maxChunkBytes,
+      kQuants,
       sink: (chunk, bytes) => appendFileSync(join(out, `${modelFileName}_data${chunk === 0 ? '' : `_${chunk}`}`), bytes),
+      onTensorRead: (name) => tensorsRead.push(name),
     });
-    writeFileSync(join(out, modelFileName), built.model);
-    return { path: join(out, modelFileName), chunkFileNames: built.chunkFileNames, tensorsRead };
+    writeFileSync(join(out, modelFileName), converted.graph);
+    expect(converted.files['config.json']).toMatchObject({ 'transformers.js_config': { use_external_data_format: { [modelFileName]: converted.chunkFileNames.length } } });
+    return { path: join(out, modelFileName), chunkFileNames: converted.chunkFileNames, tensorsRead };
   }
 
   /** The graph in onnxruntime-web's WebAssembly build, its external data handed over as transformers.js does in a browser. */
@@ -186,6 +198,16 @@ describe.each(cases)('the $label GGUF file, converted', ({ label, repo, file, ch
     if (exact) expect(result.maxError).toBeLessThanOrEqual(HALF_TOLERANCE);
     const q4 = compare(converted, await logitsOf(await ortNode.InferenceSession.create((await convert({ dtype: 'q4' })).path), ortNode, model, false));
     expect(q4.maxError).toBeLessThanOrEqual(HALF_TOLERANCE);
+  });
+
+  if (label === 'Q4_K_M exact') it('gives the same logits with the quantized embedding dequantized into a float table', async () => {
+    // An fp32 table of 32256 × 256 takes 33 MB: chunks of 40 MB.
+    const { path, chunkFileNames } = await convert({ dtype: 'q4', quantizedEmbedding: 'dequantize' }, 40e6);
+    const written = readFileSync(path);
+    expect(written.includes(Buffer.from('GatherBlockQuantized'))).toBe(false);
+    expect(chunkFileNames.length).toBeGreaterThan(0);
+    const result = compare(await logitsOf(await ortNode.InferenceSession.create(path), ortNode, model, false), reference);
+    expect(result.maxError).toBeLessThanOrEqual(EXACT_TOLERANCE);
   });
 
   if (label === 'Q4_0') it('equals the q4 ONNX export of the same weights', async () => {

@@ -38,7 +38,9 @@ const tensor = (name: string, length: number, fill: number) =>
 
 /** The initializers of an encoded model, by name. */
 function initializers(bytes: Uint8Array): Map<string, Tensor> {
-  return new Map((onnx.ModelProto.decode(bytes).graph?.initializer ?? []).map((item) => [item.name ?? '', item as Tensor]));
+  const graph = onnx.ModelProto.decode(bytes).graph;
+  if (!graph) throw new Error('the model has no graph');
+  return new Map((graph.initializer ?? []).map((item) => [String(item.name), item as Tensor]));
 }
 
 describe('the external-data writer', () => {

@@ -4,7 +4,7 @@
  * (scripts/llama-graph/ggml-encode.ts) against those decoders, edge cases included.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeQ4_K, encodeQ6_K, encodeQ8_0 } from '../../scripts/llama-graph/ggml-encode.ts';
+import { encodeQ4_0, encodeQ4_K, encodeQ6_K, encodeQ8_0 } from '../../scripts/llama-graph/ggml-encode.ts';
 import { createRandom, normal } from '../../workers/engine/sampling/random.ts';
 import { float32ToFloat16Bits } from '../../workers/model-build/float16.ts';
 import { GgmlType, byteLength, dequantize, q4KScaleMin, readHalf } from '../../workers/model-build/ggml-blocks.ts';
@@ -106,6 +106,19 @@ describe('ggml encoders, against the decoders', () => {
     // Sub-blocks of very different ranges, so 6-bit scales use their top bits.
     ['wide range', randomValues(size, 4).map((value, i) => value * (1 + (i % 256 >= 128 ? 40 : 0)))],
   ];
+
+  it('Q4_0 gives each value its nearest level, the largest magnitude at −8', () => {
+    for (const [label, values] of edgeCases(32)) {
+      const bytes = encodeQ4_0(values);
+      const decoded = dequantize(GgmlType.Q4_0, bytes, 0, values.length);
+      for (let e = 0; e < values.length; e++) {
+        const d = readHalf(bytes, (e >> 5) * 18);
+        const [low, high] = d >= 0 ? [-8 * d, 7 * d] : [7 * d, -8 * d];
+        const bound = Math.abs(d) / 2 + Math.max(0, low - values[e], values[e] - high) + 1e-6;
+        expect(Math.abs(decoded[e] - values[e]), `${label}, element ${e}`).toBeLessThanOrEqual(bound);
+      }
+    }
+  });
 
   it('Q8_0 holds every value within half a step', () => {
     for (const [label, values] of edgeCases(32)) {
