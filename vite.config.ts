@@ -135,9 +135,10 @@ export default defineConfig(({ command, mode }) => ({
   worker: { format: 'es', plugins: () => [runtimeChains()] },
   optimizeDeps: {
     exclude: ['@huggingface/transformers', 'onnxruntime-web'],
-    // The scan starts at index.html and does not follow the worker's dynamic import of xgrammar. Found late, it would
-    // be bundled on the first visit and the page reloaded ("optimized dependencies changed"), so it is named here.
-    include: ['@mlc-ai/web-xgrammar'],
+    // The scan starts at index.html and does not follow the worker's imports: xgrammar (loaded on first use), and the
+    // GGUF reader and protobuf encoder of the graph builder. Found late, they would be bundled on the first visit and
+    // the page reloaded ("optimized dependencies changed"), so they are named here.
+    include: ['@mlc-ai/web-xgrammar', '@huggingface/gguf', 'onnx-proto'],
   },
   build: {
     target: 'es2022',
