@@ -6,14 +6,12 @@
  * files' hub URLs: `{host}{owner}/{name}/resolve/main/{path}`.
  */
 import { env } from '@huggingface/transformers';
-import { ApiError, invalidRequest, modelNotFound } from '../../src/protocol/errors.ts';
+import { invalidRequest, modelNotFound } from '../../src/protocol/errors.ts';
 import type { ModelArchitecture } from '../../src/protocol/memory.ts';
 import type { CachedModel, CachedModelList, CacheDeleteResult, DtypeDownload, ModelFile, ModelSizes } from '../../src/protocol/storage.ts';
 import type { Dtype } from '../../src/protocol/types.ts';
 import { validateModelField } from '../../src/protocol/validation.ts';
 import { parseGgufModelId, type GgufModelId } from '../../src/protocol/model-id.ts';
-import { readGgufHeader, type GgufHeader } from '../model-build/gguf-file.ts';
-import { ggufModel } from '../model-build/gguf-model.ts';
 import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, GGUF_DTYPES, catalogEntry, resolveModelHost } from './catalog.ts';
 import { convertedHost } from './gguf-load.ts';
 import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
@@ -177,26 +175,16 @@ export class ModelStore {
     return { object: 'model.sizes', id, dtypes, architecture, unavailable_reason: null };
   }
 
+  /**
+   * The geometry of a converted GGUF model, from its cached config.json. Before the first
+   * conversion it is unknown: reading each file's header (megabytes of token strings) whenever the
+   * library lists sizes would cost more than the estimate is worth. A load reads the header first
+   * anyway, and refuses what cannot fit before any weight downloads.
+   */
   private async ggufArchitecture(gguf: GgufModelId, host: string): Promise<ModelArchitecture | null> {
-    const convertedConfig = hasCacheStorage() ? await (await caches.open(env.cacheKey)).match(fileUrl(convertedHost(host, gguf.file), gguf.repo, 'config.json')) : undefined;
-    if (convertedConfig) return architectureOf((await convertedConfig.json()) as HubConfig);
-    if (globalThis.navigator?.onLine === false) return null;
-    let header: GgufHeader;
-    try {
-      header = await readGgufHeader(fileUrl(host, gguf.repo, gguf.file), this.fetch);
-    } catch (error) {
-      if (error instanceof ApiError) throw error;
-      return null;
-    }
-    const { config, contextLength } = ggufModel(header);
-    return {
-      layers: config.numLayers,
-      kv_heads: config.numHeads,
-      head_dim: config.headDim,
-      hidden_size: config.hiddenSize,
-      vocab_size: config.vocabSize,
-      max_position_embeddings: contextLength,
-    };
+    if (!hasCacheStorage()) return null;
+    const config = await (await caches.open(env.cacheKey)).match(fileUrl(convertedHost(host, gguf.file), gguf.repo, 'config.json'));
+    return config ? architectureOf((await config.json()) as HubConfig) : null;
   }
 
   /** Every model with files in the browser cache, with its bytes on disk. */
