@@ -24,6 +24,8 @@ import { float32ToFloat16Bits, roundToFloat16 } from '../../workers/model-build/
 import { GgmlType, byteLength, type SupportedGgmlType } from '../../workers/model-build/ggml-blocks.ts';
 import type { LayerLinear, LlamaConfig, Linear } from '../../workers/model-build/graph.ts';
 import { quantizeQ4Symmetric, Q4_BLOCK_SIZE } from '../../workers/model-build/quantize.ts';
+import { GGUF_LINEAR_NAMES } from '../../workers/model-build/gguf-model.ts';
+import { ropeInterleavedRow } from '../../workers/model-build/rope-rows.ts';
 import { encodeQ4_0, encodeQ4_K, encodeQ6_K, encodeQ8_0 } from './ggml-encode.ts';
 import type { FloatWeightSource } from './random-weights.ts';
 
@@ -207,24 +209,7 @@ function nibble(packed: Uint8Array, blockStart: number, index: number): number {
   return index & 1 ? byte >>> 4 : byte & 0x0f;
 }
 
-/** llama.cpp's row order for q and k: each head's two rotary halves interleaved. */
-export function ropeInterleavedRow(headDim: number): (row: number) => number {
-  return (row) => {
-    const head = Math.floor(row / headDim);
-    const within = row % headDim;
-    return head * headDim + (within % 2) * (headDim / 2) + Math.floor(within / 2);
-  };
-}
 
-const GGUF_LINEAR_NAMES: Record<LayerLinear, string> = {
-  'self_attn.q_proj': 'attn_q',
-  'self_attn.k_proj': 'attn_k',
-  'self_attn.v_proj': 'attn_v',
-  'self_attn.o_proj': 'attn_output',
-  'mlp.gate_proj': 'ffn_gate',
-  'mlp.up_proj': 'ffn_up',
-  'mlp.down_proj': 'ffn_down',
-};
 
 const bytesOf = (data: ArrayBufferView) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 

@@ -3,13 +3,13 @@
  * for Q4_K within a measured error; rows of q and k put back in Hugging Face's order.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeRows, ropeInterleavedRow } from '../../scripts/llama-graph/gguf-writer.ts';
+import { encodeRows } from '../../scripts/llama-graph/gguf-writer.ts';
 import { createRandom, normal } from '../../workers/engine/sampling/random.ts';
 import { GgmlType, dequantize } from '../../workers/model-build/ggml-blocks.ts';
 import { fitZeroPoint, toLinear, toMatMulNBits, type QuantizedGgmlType } from '../../workers/model-build/ggml-to-matmul-nbits.ts';
 import type { Linear } from '../../workers/model-build/graph.ts';
 import { dequantizeLinear, dequantizeTable } from '../../workers/model-build/quantized-linear.ts';
-import { ggufRowOfHfRow } from '../../workers/model-build/rope-rows.ts';
+import { ggufRowOfHfRow, ropeInterleavedRow } from '../../workers/model-build/rope-rows.ts';
 
 function randomLinear(k: number, n: number, seed: number): Linear {
   const random = createRandom(seed);

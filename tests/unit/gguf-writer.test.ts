@@ -5,7 +5,8 @@ import { gguf, GGMLQuantizationType } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { float16BitsToFloat32 } from '../../workers/model-build/float16.ts';
 import type { LlamaConfig } from '../../workers/model-build/graph.ts';
-import { llamaMetadata, llamaTensors, ropeInterleavedRow, writeGguf, type GgufTokenizer } from '../../scripts/llama-graph/gguf-writer.ts';
+import { llamaMetadata, llamaTensors, writeGguf, type GgufTokenizer } from '../../scripts/llama-graph/gguf-writer.ts';
+import { ropeInterleavedRow } from '../../workers/model-build/rope-rows.ts';
 import { quantizeQ4Symmetric } from '../../workers/model-build/quantize.ts';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
 

@@ -16,3 +16,12 @@ export function ggufRowOfHfRow(headDim: number): (row: number) => number {
     return head * headDim + (within < half ? 2 * within : 2 * (within - half) + 1);
   };
 }
+
+/** The inverse: the Hugging Face row that ggml row `row` holds, the order llama.cpp's converter writes. */
+export function ropeInterleavedRow(headDim: number): (row: number) => number {
+  return (row) => {
+    const head = Math.floor(row / headDim);
+    const within = row % headDim;
+    return head * headDim + (within % 2) * (headDim / 2) + Math.floor(within / 2);
+  };
+}
