@@ -281,7 +281,7 @@ export class Engine {
           },
         });
       const converted = gguf
-        ? await this.convertGguf(gguf, host, runtime, signal, (read, total) =>
+        ? await this.prepareGguf(gguf, host, runtime, signal, (read, total) =>
             onProgress?.({ stage: 'convert', loaded_bytes: read, total_bytes: total, percent: total > 0 ? (read / total) * 100 : 0 }),
           )
         : null;
@@ -337,7 +337,7 @@ export class Engine {
   }
 
   /** The converted graph of a GGUF load: stored by an earlier load, or converted now, stored as it is made. */
-  private async convertGguf(
+  private async prepareGguf(
     id: GgufModelId,
     host: string,
     runtime: { device: Device; dtype: Dtype },

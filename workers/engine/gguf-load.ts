@@ -13,12 +13,12 @@ import { invalidRequest } from '../../src/protocol/errors.ts';
 import { contextLength, WASM_MEMORY_LIMIT_BYTES } from '../../src/protocol/memory.ts';
 import type { GgufModelId } from '../../src/protocol/model-id.ts';
 import type { Device, Dtype } from '../../src/protocol/types.ts';
-import { buildModelWithExternalData, chunkFileName } from '../model-build/external-data.ts';
+import { chunkFileName } from '../model-build/external-data.ts';
 import { GgmlType } from '../model-build/ggml-blocks.ts';
-import { rangeReader, readGgufHeader } from '../model-build/gguf-file.ts';
-import { ggufHubFiles } from '../model-build/gguf-hub-files.ts';
+import { convertGguf } from '../model-build/gguf-convert.ts';
+import { readGgufHeader } from '../model-build/gguf-file.ts';
 import { ggufModel, type GgufModel } from '../model-build/gguf-model.ts';
-import { ggufWeightSource, tensorByteLength } from '../model-build/gguf-weights.ts';
+import { tensorByteLength } from '../model-build/gguf-weights.ts';
 import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX } from './catalog.ts';
 import type { Fetch } from './resumable-download.ts';
 
@@ -219,16 +219,18 @@ export async function convertedGguf(request: GgufLoadRequest): Promise<Converted
     if (collector) await keep(`onnx/${chunkFileName(graphFile, collector.index)}`, collector.chunk.finish());
   };
   try {
-    // Q4_K exactly (nibbles, scales and a bias per block), not rounded onto integer zero points: llama.cpp's numbers.
-    const weights = ggufWeightSource(model, rangeReader(sourceUrl, request.fetch), {
+    const built = await convertGguf({
+      url: sourceUrl,
+      fetch: request.fetch,
+      header,
+      build: { dtype, ...CONVERTED_GRAPH, quantizedEmbedding: embeddingForm(model) },
+      modelFileName: graphFile,
+      // Q4_K exactly (nibbles, scales and a bias per block), not rounded onto integer zero points: llama.cpp's numbers.
       kQuants: 'exact',
       onTensorRead: (_name, bytes) => {
         read += bytes;
         request.onConvertProgress(read, total);
       },
-    });
-    const built = await buildModelWithExternalData(model.config, weights, { dtype, ...CONVERTED_GRAPH, quantizedEmbedding: embeddingForm(model) }, {
-      modelFileName: graphFile,
       sink: async (index, bytes) => {
         if (collector?.index !== index) {
           await finishChunk();
@@ -238,8 +240,8 @@ export async function convertedGguf(request: GgufLoadRequest): Promise<Converted
       },
     });
     await finishChunk();
-    await keep(`onnx/${graphFile}`, new Blob([built.model as BlobPart]));
-    for (const [path, json] of Object.entries(ggufHubFiles(header, model))) {
+    await keep(`onnx/${graphFile}`, new Blob([built.graph as BlobPart]));
+    for (const [path, json] of Object.entries(built.files)) {
       await keep(path, new Blob([JSON.stringify(json, null, 2)], { type: 'application/json' }));
     }
     const record: ConversionRecord = {
