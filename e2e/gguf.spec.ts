@@ -142,6 +142,19 @@ test('a 6.7B GGUF on WASM is refused at once, naming WebGPU, before anything dow
   expect(await errorFrom(page, { model: 'owner/name/sub/file.gguf', messages: [{ role: 'user', content: 'x' }] })).not.toBeNull();
 });
 
+test('choosing a GGUF file says what its load does, and on WASM that its 4-bit weights are slow there', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('model-select').selectOption(Q4_0);
+  await expect(page.getByTestId('gguf-note')).toBeVisible();
+  await page.getByTestId('device-select').selectOption('wasm');
+  await expect(page.getByTestId('gguf-wasm-note')).toBeVisible();
+  await page.getByTestId('device-select').selectOption('webgpu');
+  await expect(page.getByTestId('gguf-note')).toBeVisible();
+  await expect(page.getByTestId('gguf-wasm-note')).toHaveCount(0);
+  await page.getByTestId('model-select').selectOption(INSTRUCT);
+  await expect(page.getByTestId('gguf-note')).toHaveCount(0);
+});
+
 for (const { name, repo, file } of CASES) {
   test(`${name}: the converted graph and llama.cpp on the same file compute the same next-token distributions`, async ({ browser, baseURL }) => {
     const url = baseURL ?? '';

@@ -58,7 +58,8 @@ function gguf(id: string, source: CatalogEntry['source'], extra: Partial<Catalog
  * The 6.7B models come as GGUF files, converted in the tab: their ONNX exports
  * on the hub hold fp16 (14.6 GB) or fp32 (27 GB) weights and no 4-bit ones.
  * The 1.3B base model's 4-bit GGUF (TheBloke's) comes before Xenova's 8-bit
- * ONNX export, so it is the one infill suggests.
+ * ONNX export, so it is the one infill suggests on WebGPU (on WASM, where 4-bit
+ * graphs are slow, `baseModelFor` suggests the 8-bit export).
  */
 export const CATALOG: readonly CatalogEntry[] = [
   {
