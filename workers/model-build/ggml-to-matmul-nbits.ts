@@ -106,13 +106,21 @@ function fromQ6_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: nu
   return { k, n, bits: 8, blockSize: 16, packed, scales };
 }
 
-function fromQ4_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: number) => number): QuantizedLinear {
+/**
+ * Visits each 32-value block of a Q4_K matrix, column by column: the block's
+ * index in MatMulNBits' order, its scale d·sc and offset dmin·m rounded to
+ * float32 as ggml rounds them (a value is scale·q − offset), and its 32 levels.
+ * `levels` is reused from block to block.
+ */
+function forEachQ4KBlock(
+  bytes: Uint8Array,
+  k: number,
+  n: number,
+  rowStart: (column: number) => number,
+  visit: (index: number, scale: number, offset: number, levels: Uint8Array) => void,
+): void {
   const blocks = k / 32;
-  const packed = new Uint8Array(n * blocks * 16);
-  const scales = new Float32Array(n * blocks);
-  const zeroPoints = new Uint8Array(n * (blocks / 2));
   const levels = new Uint8Array(32);
-  const fit: ZeroPointFit = { scale: 0, zero: 0 };
   for (let column = 0; column < n; column++) {
     for (let superBlock = 0; superBlock < k / 256; superBlock++) {
       const at = rowStart(column) + superBlock * 144;
@@ -121,38 +129,45 @@ function fromQ4_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: nu
       for (let j = 0; j < 8; j++) {
         const { scale, min } = q4KScaleMin(bytes, at + 4, j);
         for (let e = 0; e < 32; e++) levels[e] = q4KLevel(bytes, at + 16, 32 * j + e);
-        fitZeroPoint(Math.fround(d * scale), Math.fround(dmin * min), levels, fit);
-        const block = superBlock * 8 + j;
-        const index = column * blocks + block;
-        scales[index] = fit.scale;
-        zeroPoints[column * (blocks / 2) + (block >> 1)] |= fit.zero << (block & 1 ? 4 : 0);
-        for (let e = 0; e < 16; e++) packed[index * 16 + e] = levels[2 * e] | (levels[2 * e + 1] << 4);
+        visit(column * blocks + superBlock * 8 + j, Math.fround(d * scale), Math.fround(dmin * min), levels);
       }
     }
   }
+}
+
+function packNibbles(levels: Uint8Array, packed: Uint8Array, index: number): void {
+  for (let e = 0; e < 16; e++) packed[index * 16 + e] = levels[2 * e] | (levels[2 * e + 1] << 4);
+}
+
+/** Q4_K onto MatMulNBits' own form: a scale and a uint4 zero point per block, refitted (the measured alternative). */
+function fromQ4_K(bytes: Uint8Array, k: number, n: number, rowStart: (column: number) => number): QuantizedLinear {
+  const blocks = k / 32;
+  const packed = new Uint8Array(n * blocks * 16);
+  const scales = new Float32Array(n * blocks);
+  const zeroPoints = new Uint8Array(n * (blocks / 2));
+  const fit: ZeroPointFit = { scale: 0, zero: 0 };
+  forEachQ4KBlock(bytes, k, n, rowStart, (index, scale, offset, levels) => {
+    fitZeroPoint(scale, offset, levels, fit);
+    scales[index] = fit.scale;
+    const block = index % blocks;
+    zeroPoints[(index - block) / 2 + (block >> 1)] |= fit.zero << (block & 1 ? 4 : 0);
+    packNibbles(levels, packed, index);
+  });
   return { k, n, bits: 4, blockSize: 32, packed, scales, zeroPoints };
 }
 
+/** Q4_K exactly: the file's nibbles and scales, and a bias per block that the graph adds from the input's block sums. */
 function fromQ4_KExact(bytes: Uint8Array, k: number, n: number, rowStart: (column: number) => number): QuantizedLinear {
   const blocks = k / 32;
   const packed = new Uint8Array(n * blocks * 16);
   const scales = new Float32Array(n * blocks);
   const blockBias = new Float32Array(n * blocks);
-  for (let column = 0; column < n; column++) {
-    for (let superBlock = 0; superBlock < k / 256; superBlock++) {
-      const at = rowStart(column) + superBlock * 144;
-      const d = readHalf(bytes, at);
-      const dmin = readHalf(bytes, at + 2);
-      for (let j = 0; j < 8; j++) {
-        const { scale, min } = q4KScaleMin(bytes, at + 4, j);
-        const index = column * blocks + superBlock * 8 + j;
-        // d·sc·q − dmin·m = d·sc·(q − 8) + (8·d·sc − dmin·m), each factor in float32 as ggml rounds it.
-        scales[index] = Math.fround(d * scale);
-        blockBias[index] = 8 * scales[index] - Math.fround(dmin * min);
-        for (let e = 0; e < 16; e++) packed[index * 16 + e] = q4KLevel(bytes, at + 16, 32 * j + 2 * e) | (q4KLevel(bytes, at + 16, 32 * j + 2 * e + 1) << 4);
-      }
-    }
-  }
+  forEachQ4KBlock(bytes, k, n, rowStart, (index, scale, offset, levels) => {
+    // scale·q − offset = scale·(q − 8) + (8·scale − offset), each factor in float32 as ggml rounds it.
+    scales[index] = scale;
+    blockBias[index] = 8 * scale - offset;
+    packNibbles(levels, packed, index);
+  });
   return { k, n, bits: 4, blockSize: 32, packed, scales, blockBias };
 }
 
