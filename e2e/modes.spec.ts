@@ -321,9 +321,16 @@ async function noSidewaysScroll(page: Page): Promise<void> {
   expect(overflow).toBeLessThanOrEqual(0);
 }
 
-/** Visible controls smaller than 40 × 40 px, described for the failure message. */
+/**
+ * Visible controls smaller than 40 × 40 px, described for the failure message, measured once every CSS
+ * transition has ended: while the drawer slides in,
+ * a box's width is the difference of two transformed edges, which float rounding can put a hair under 40.
+ */
 function smallTapTargets(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
+  return page.evaluate(async () => {
+    // Transitions only: a spinner's animation never finishes. A cancelled one rejects, and is over too.
+    const transitions = document.getAnimations().filter((animation) => animation instanceof CSSTransition);
+    await Promise.all(transitions.map((transition) => transition.finished.catch(() => undefined)));
     const controls = document.querySelectorAll<HTMLElement>('button, select, input, textarea, [role="tab"], label:has(> input[type="radio"])');
     return [...controls]
       .filter((control) => control.checkVisibility({ visibilityProperty: true, opacityProperty: false }))
