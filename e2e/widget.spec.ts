@@ -328,3 +328,28 @@ for (const width of [320, 800]) {
     await page.screenshot({ path: testInfo.outputPath(`widget-${width}.png`), fullPage: true });
   });
 }
+
+test('theme auto follows the host\'s system preference as it changes, without a reload; light and dark stay put', async ({ page }) => {
+  const background = () => widgetFrame(page).locator('body').evaluate((body) => getComputedStyle(body).backgroundColor);
+  // styles.css: --bg is light-dark(#f5f6fa, #0d1017).
+  const LIGHT = 'rgb(245, 246, 250)';
+  const DARK = 'rgb(13, 16, 23)';
+  await page.emulateMedia({ colorScheme: 'light' });
+  expect(await mountFrom(page, ALLOWED_HOST, { theme: 'auto' })).toBeNull();
+  await expect(widgetFrame(page).locator('html')).toHaveAttribute('data-theme', 'system');
+  await expect.poll(background).toBe(LIGHT);
+  // A mark on the frame's window: it would be gone if the switch reloaded the frame.
+  await widgetFrame(page).locator('html').evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect.poll(background).toBe(DARK);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect.poll(background).toBe(LIGHT);
+  expect(await widgetFrame(page).locator('html').evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
+
+  // A theme the host fixes wins over the system's.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  expect(await mountFrom(page, ALLOWED_HOST, { theme: 'light' })).toBeNull();
+  await expect(widgetFrame(page).locator('html')).toHaveAttribute('data-theme', 'light');
+  await expect.poll(background).toBe(LIGHT);
+});
