@@ -1,7 +1,8 @@
 /**
  * The installable, offline app: the manifest and icons as Chromium judges
  * them, the precache in the one service worker, the app and a cached model
- * with the network off, and an update that waits for a running answer.
+ * with the network off, and an update that waits for a running answer and
+ * cleans out only its own outdated precache entries, never the model cache.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -218,6 +219,16 @@ test.describe('offline, after one visit online and one model load', () => {
 test('an update offers Reload, and pressed mid-answer it waits for the answer to end', async ({ page }) => {
   await openControlled(page);
   await page.evaluate((id) => window.deepseek.load(id, { device: 'wasm', dtype: 'q4' }), INSTRUCT);
+  // What an earlier version left in the precache: a hashed bundle this build no longer has, and an older revision
+  // of a file it still has. The next version's activation must drop both and keep its own entries.
+  const outdated = await page.evaluate(async () => {
+    const name = (await caches.keys()).find((cacheName) => cacheName.startsWith('workbox-precache'))!;
+    const precache = await caches.open(name);
+    const entries = [`${location.origin}/assets/index-0ldbuild.js`, `${location.origin}/index.html?__WB_REVISION__=an-older-revision`];
+    for (const url of entries) await precache.put(url, new Response('from an earlier version'));
+    return entries;
+  });
+  expect(await precachedUrls(page)).toEqual(expect.arrayContaining(outdated));
   // A new version is deployed. Playwright cannot rewrite the service worker script the browser checks for
   // updates, so a new script URL stands in for new bytes: the browser installs it as the next version alike.
   await page.evaluate(() => navigator.serviceWorker.register('/service-worker.js?next-version', { scope: '/' }));
@@ -257,4 +268,7 @@ test('an update offers Reload, and pressed mid-answer it waits for the answer to
   // The update replaced only its precache: the model's files are still cached, and it loads from them.
   const modelFiles = await page.evaluate(async () => (await (await caches.open('transformers-cache')).keys()).length);
   expect(modelFiles).toBeGreaterThan(0);
+  // And its activation removed the earlier version's entries from the precache, keeping the shell it serves.
+  await expect.poll(async () => (await precachedUrls(page)).filter((url) => outdated.includes(url))).toEqual([]);
+  expect((await precachedUrls(page)).some((url) => /\/index\.html\?__WB_REVISION__=/.test(url))).toBe(true);
 });

@@ -286,3 +286,70 @@ test('screenshot: a host page on another site with the widget', async ({ page })
   await expect(widgetFrame(page).getByTestId('widget-send')).toBeVisible({ timeout: 60_000 });
   await page.screenshot({ path: 'docs/widget-host.png', fullPage: true });
 });
+
+/** Everything in the frame that sticks out past its right or left edge, and how far the document scrolls sideways. */
+function horizontalOverflow(page: Page) {
+  return widgetFrame(page)
+    .locator('html')
+    .evaluate((root) => {
+      const width = root.clientWidth;
+      const outside = [...document.querySelectorAll<HTMLElement>('[data-testid], .turn, .markdown > *, pre')]
+        .filter((element) => element.getClientRects().length > 0)
+        .filter((element) => {
+          const box = element.getBoundingClientRect();
+          return box.left < -0.5 || box.right > width + 0.5;
+        })
+        .map((element) => element.dataset.testid ?? element.className);
+      return { scrollWidth: root.scrollWidth, clientWidth: width, outside };
+    });
+}
+
+for (const width of [320, 800]) {
+  test(`at ${width} px wide nothing overflows sideways: controls, turns and a long answer stay inside the frame`, async ({ page }, testInfo) => {
+    await page.setViewportSize({ width: width + 120, height: 900 });
+    expect(await mountFrom(page, ALLOWED_HOST, { model: INSTRUCT, theme: 'light' })).toBeNull();
+    // The widget's box is exactly `width` wide; the iframe fills it (the SDK sets width: 100%).
+    await page.addStyleTag({ content: `main { max-width: none; } #widget { width: ${width}px; }` });
+    expect(await page.locator('#widget iframe').evaluate((iframe) => iframe.getBoundingClientRect().width)).toBe(width);
+    const frame = widgetFrame(page);
+    await expect(frame.getByTestId('widget-load')).toBeVisible();
+    expect(await horizontalOverflow(page)).toEqual({ scrollWidth: width, clientWidth: width, outside: [] });
+
+    await loadTinyModel(page);
+    // An unbroken line, as pasted code often is: it wraps in the user's turn rather than widening the frame.
+    const unbroken = `const ${'veryLongIdentifier'.repeat(12)} = [${'1, '.repeat(40)}];`;
+    await frame.getByTestId('widget-input').fill(unbroken);
+    await frame.getByTestId('widget-input').press('Enter');
+    await expect(frame.getByTestId('widget-stop')).toBeVisible();
+    expect((await horizontalOverflow(page)).outside).toEqual([]);
+    await expect(frame.getByTestId('widget-send')).toBeVisible({ timeout: 60_000 });
+    await expect(frame.getByTestId('widget-turn-assistant').locator('.markdown')).not.toBeEmpty();
+    expect(await horizontalOverflow(page)).toEqual({ scrollWidth: width, clientWidth: width, outside: [] });
+    await page.screenshot({ path: testInfo.outputPath(`widget-${width}.png`), fullPage: true });
+  });
+}
+
+test('theme auto follows the host\'s system preference as it changes, without a reload; light and dark stay put', async ({ page }) => {
+  const background = () => widgetFrame(page).locator('body').evaluate((body) => getComputedStyle(body).backgroundColor);
+  // styles.css: --bg is light-dark(#f5f6fa, #0d1017).
+  const LIGHT = 'rgb(245, 246, 250)';
+  const DARK = 'rgb(13, 16, 23)';
+  await page.emulateMedia({ colorScheme: 'light' });
+  expect(await mountFrom(page, ALLOWED_HOST, { theme: 'auto' })).toBeNull();
+  await expect(widgetFrame(page).locator('html')).toHaveAttribute('data-theme', 'system');
+  await expect.poll(background).toBe(LIGHT);
+  // A mark on the frame's window: it would be gone if the switch reloaded the frame.
+  await widgetFrame(page).locator('html').evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect.poll(background).toBe(DARK);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect.poll(background).toBe(LIGHT);
+  expect(await widgetFrame(page).locator('html').evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
+
+  // A theme the host fixes wins over the system's.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  expect(await mountFrom(page, ALLOWED_HOST, { theme: 'light' })).toBeNull();
+  await expect(widgetFrame(page).locator('html')).toHaveAttribute('data-theme', 'light');
+  await expect.poll(background).toBe(LIGHT);
+});
