@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
-import { INSTRUCT, openApp } from './helpers.ts';
+import { INSTRUCT, openApp, watchDownloads } from './helpers.ts';
 
 type Damage = 'truncate' | 'empty' | 'flip';
 
@@ -150,4 +150,27 @@ test('deleting a model while it downloads leaves nothing of it listed as cached'
   const listed = (await page.evaluate(() => window.deepseek.cache.list())).data.find((model) => model.id === INSTRUCT);
   expect(listed?.dtypes ?? []).toEqual([]);
   expect(listed?.files.map((file) => file.path) ?? []).not.toContain('onnx/model.onnx');
+});
+
+test('a model missing one of its files, the tokenizer here, is not listed as cached, and a load fetches only that file', async ({ page }) => {
+  await openApp(page);
+  expect((await load(page)).error).toBeNull();
+  const cachedFlag = () => page.evaluate(async (id) => (await window.deepseek.models.list()).data.find((model) => model.id === id)?.cached, INSTRUCT);
+  expect(await cachedFlag()).toBe(true);
+  await page.evaluate(async () => {
+    const cache = await caches.open('transformers-cache');
+    const key = (await cache.keys()).find((request) => request.url.endsWith('/tokenizer.json'))!;
+    await cache.delete(key);
+  });
+  const listed = (await page.evaluate(() => window.deepseek.cache.list())).data.find((model) => model.id === INSTRUCT);
+  expect(listed?.files.map((file) => file.path)).toContain(GRAPH);
+  expect(listed?.dtypes).toEqual([]);
+  expect(await cachedFlag()).toBe(false);
+
+  const downloads = watchDownloads(page.context(), INSTRUCT);
+  await page.reload();
+  await page.waitForFunction(() => window.deepseek !== undefined);
+  expect((await load(page)).error).toBeNull();
+  expect(downloads.map((download) => download.path)).toEqual(['tokenizer.json']);
+  expect((await page.evaluate(() => window.deepseek.cache.list())).data.find((model) => model.id === INSTRUCT)?.dtypes).toEqual(['q4']);
 });

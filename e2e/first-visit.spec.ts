@@ -52,3 +52,41 @@ test('the first visit on a cold dev server is the only load: no optimizer reload
   expect(loads).toBe(1);
   expect(await page.evaluate(() => (window as Window & { firstVisitMark?: boolean }).firstVisitMark)).toBe(true);
 });
+
+test('the dev server sends the framing and isolation headers, and refuses CORS reads of /health and /v1/models from another origin', async ({ page, request, baseURL }) => {
+  const url = server.resolvedUrls!.local[0];
+  const devOrigin = new URL(url).origin;
+  const app = await request.get(url);
+  expect(app.headers()['content-security-policy']).toBe("frame-ancestors 'self'");
+  expect(app.headers()['x-frame-options']).toBe('SAMEORIGIN');
+  expect(app.headers()['cross-origin-opener-policy']).toBe('same-origin');
+  expect(app.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+
+  const otherOrigin = new URL(baseURL!).origin;
+  expect(otherOrigin).not.toBe(devOrigin);
+  for (const path of ['/health', '/v1/models']) {
+    const read = await request.get(`${devOrigin}${path}`, { headers: { Origin: otherOrigin } });
+    expect(read.headers()['access-control-allow-origin'], path).toBeUndefined();
+    const preflight = await request.fetch(`${devOrigin}${path}`, {
+      method: 'OPTIONS',
+      headers: { Origin: otherOrigin, 'Access-Control-Request-Method': 'GET' },
+    });
+    expect(preflight.headers()['access-control-allow-origin'], path).toBeUndefined();
+  }
+
+  // A page on another origin (the preview server, another port) cannot read either.
+  await page.goto(baseURL!);
+  const reads = await page.evaluate(
+    (origin) =>
+      Promise.all(
+        ['/health', '/v1/models'].map((path) =>
+          fetch(`${origin}${path}`).then(
+            (response) => `read ${response.status}`,
+            () => 'refused',
+          ),
+        ),
+      ),
+    devOrigin,
+  );
+  expect(reads).toEqual(['refused', 'refused']);
+});

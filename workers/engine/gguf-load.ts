@@ -14,6 +14,7 @@ import { contextLength, WASM_MEMORY_LIMIT_BYTES } from '../../src/protocol/memor
 import type { GgufModelId } from '../../src/protocol/model-id.ts';
 import type { Device, Dtype } from '../../src/protocol/types.ts';
 import { chunkFileName } from '../model-build/external-data.ts';
+import { conversionRecordPath } from './model-files.ts';
 import { GgmlType } from '../model-build/ggml-blocks.ts';
 import { convertGguf } from '../model-build/gguf-convert.ts';
 import { readGgufHeader } from '../model-build/gguf-file.ts';
@@ -99,7 +100,7 @@ async function recordOf(cache: Cache, url: string): Promise<ConversionRecord | n
 async function storedConversion(request: GgufLoadRequest, host: string): Promise<ConversionRecord | null> {
   if (!request.cache) return null;
   const { cache, id } = request;
-  const record = await recordOf(cache, fileUrl(host, id.repo, `conversion-${request.dtype}.json`));
+  const record = await recordOf(cache, fileUrl(host, id.repo, conversionRecordPath(request.dtype)));
   if (!record) return null;
   for (const [path, bytes] of Object.entries(record.files)) {
     const response = await cache.match(fileUrl(host, id.repo, path));
@@ -252,7 +253,7 @@ export async function convertedGguf(request: GgufLoadRequest): Promise<Converted
       weights_bytes: weightsBytes,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
-    if (cache) await cache.put(url(`conversion-${dtype}.json`), Response.json(record));
+    if (cache) await cache.put(url(conversionRecordPath(dtype)), Response.json(record));
     return {
       host: storedAt,
       repo: id.repo,

@@ -16,6 +16,7 @@ import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, GGUF_DTYPES, catalogEntry, resol
 import { convertedHost } from './gguf-load.ts';
 import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
 import { parseFileUrl, type Manifest, type VerifiedCache } from './verified-cache.ts';
+import { completeDtypes, conversionComplete, conversionRecordPath, type ConversionFiles, type LoadConfig } from './model-files.ts';
 
 /** The files besides the ONNX graph that a load fetches, where the repository has them. */
 const SUPPORT_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
@@ -88,6 +89,59 @@ function architectureOf(config: HubConfig): ModelArchitecture | null {
     vocab_size: vocab,
     max_position_embeddings: config.max_position_embeddings ?? 16384,
   };
+}
+
+/** A stored file: its cache key and its size. */
+interface StoredFile {
+  request: Request;
+  bytes: number;
+}
+
+/** The cached files of the models `wanted` accepts, by model id, then by path. */
+async function storedFiles(cache: Cache, wanted: (modelId: string) => boolean): Promise<Map<string, Map<string, StoredFile>>> {
+  const models = new Map<string, Map<string, StoredFile>>();
+  for (const request of await cache.keys()) {
+    const file = parseFileUrl(request.url);
+    if (!file || !wanted(file.modelId)) continue;
+    const response = await cache.match(request);
+    if (!response) continue;
+    const files = models.get(file.modelId) ?? new Map<string, StoredFile>();
+    files.set(file.path, { request, bytes: await bytesOf(response) });
+    models.set(file.modelId, files);
+  }
+  return models;
+}
+
+/** A stored JSON file's content, or null when it is missing or not JSON. */
+async function storedJson(cache: Cache, file: StoredFile | undefined): Promise<unknown> {
+  const response = file && (await cache.match(file.request));
+  if (!response) return null;
+  try {
+    return (await response.json()) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The dtypes of a model whose every file is cached. A GGUF model's dtype is its
+ * finished conversion (`conversion-{dtype}.json`, written after every file it
+ * lists); an ONNX model's, every file a load of it reads, as config.json and
+ * the catalog name them.
+ */
+async function cachedDtypes(cache: Cache, modelId: string, files: ReadonlyMap<string, StoredFile>): Promise<Dtype[]> {
+  const sizes = new Map([...files].map(([path, file]) => [path, file.bytes]));
+  if (parseGgufModelId(modelId)) {
+    const complete: Dtype[] = [];
+    for (const dtype of GGUF_DTYPES) {
+      const record = (await storedJson(cache, files.get(conversionRecordPath(dtype)))) as ConversionFiles | null;
+      if (conversionComplete(sizes, record)) complete.push(dtype);
+    }
+    return ALL_DTYPES.filter((dtype) => complete.includes(dtype));
+  }
+  const entry = catalogEntry(modelId);
+  const config = (await storedJson(cache, files.get('config.json'))) as LoadConfig | null;
+  return completeDtypes({ sizes, config }, ALL_DTYPES, entry?.modelFileName ?? DEFAULT_MODEL_FILE_NAME, entry?.externalData);
 }
 
 export class ModelStore {
@@ -170,7 +224,7 @@ export class ModelStore {
       files: [{ path: gguf.file, bytes }],
       download_bytes: bytes,
       weights_bytes: bytes,
-      cached: cached.has(`conversion-${dtype}.json`),
+      cached: cached.has(conversionRecordPath(dtype)),
     }));
     return { object: 'model.sizes', id, dtypes, architecture, unavailable_reason: null };
   }
@@ -200,14 +254,13 @@ export class ModelStore {
       return model;
     };
     const complete = await caches.open(env.cacheKey);
-    for (const request of await complete.keys()) {
-      const file = parseFileUrl(request.url);
-      const response = file && (await complete.match(request));
-      if (!file || !response) continue;
-      const bytes = await bytesOf(response);
-      const model = modelFor(file.modelId);
-      model.files.push({ path: file.path, bytes });
-      model.bytes += bytes;
+    const stored = await storedFiles(complete, () => true);
+    for (const [id, files] of stored) {
+      const model = modelFor(id);
+      for (const [path, { bytes }] of files) {
+        model.files.push({ path, bytes });
+        model.bytes += bytes;
+      }
     }
     const partial = await caches.open(PARTIAL_CACHE_NAME);
     for (const request of await partial.keys()) {
@@ -218,10 +271,7 @@ export class ModelStore {
       modelFor(file.modelId).partial_bytes += await bytesOf(response);
     }
     for (const model of models.values()) {
-      const modelFileName = catalogEntry(model.id)?.modelFileName ?? DEFAULT_MODEL_FILE_NAME;
-      const paths = new Set(model.files.map((file) => file.path));
-      // A dtype counts as cached only with the config it loads with: a graph left alone (its download outlived a delete) is not a model.
-      model.dtypes = paths.has('config.json') ? ALL_DTYPES.filter((dtype) => paths.has(graphPath(modelFileName, dtype))) : [];
+      model.dtypes = await cachedDtypes(complete, model.id, stored.get(model.id) ?? new Map());
       model.files.sort((a, b) => a.path.localeCompare(b.path));
     }
     return { object: 'list', data: [...models.values()].sort((a, b) => a.id.localeCompare(b.id)) };
@@ -246,11 +296,12 @@ export class ModelStore {
     };
   }
 
-  /** Whether a model can load without downloading its graph: config.json and one dtype's ONNX graph are cached. */
+  /** Whether a model can load without downloading anything: every file of one of its dtypes is cached. */
   async isCached(modelId: string): Promise<boolean> {
-    const cached = await this.cachedFiles(modelId);
-    const modelFileName = catalogEntry(modelId)?.modelFileName ?? DEFAULT_MODEL_FILE_NAME;
-    return cached.has('config.json') && ALL_DTYPES.some((dtype) => cached.has(graphPath(modelFileName, dtype)));
+    if (!hasCacheStorage()) return false;
+    const cache = await caches.open(env.cacheKey);
+    const files = (await storedFiles(cache, (id) => id === modelId)).get(modelId);
+    return files !== undefined && (await cachedDtypes(cache, modelId, files)).length > 0;
   }
 
   private async cachedFiles(modelId: string): Promise<Set<string>> {
