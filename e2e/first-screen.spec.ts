@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { conversationFile } from './chat-fixtures.ts';
-import { INSTRUCT, openApp } from './helpers.ts';
+import { INSTRUCT, openApp, serveDefaultModelFromMirror } from './helpers.ts';
 
 /** The document's own scroll: the app frame is the viewport, so it never moves. */
 function documentScroll(page: Page): Promise<{ top: number; height: number; viewport: number }> {
@@ -42,6 +42,22 @@ test('at 1280×800 the document does not scroll: only the panes do, and the head
   // The library, in its own view, scrolls in the main area too.
   await page.getByTestId('library-toggle').click();
   await expect(page.getByTestId('library-view')).toBeVisible();
+  expect(await documentScroll(page)).toEqual({ top: 0, height: 800, viewport: 800 });
+});
+
+test('at 1280×800 a first visit shows the model and the main parameters, with nothing scrolled', async ({ page, baseURL }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await serveDefaultModelFromMirror(page, baseURL!);
+  await openApp(page);
+  await expect(page.getByTestId('memory-estimate')).toContainText('of memory for');
+  await expect(page.getByTestId('hub-offline')).toHaveCount(0);
+  const settings = page.locator('#settings');
+  const pane = (await settings.boundingBox())!;
+  for (const control of ['load-button', 'param-temperature-number', 'param-max-tokens-number', 'param-top-p-number']) {
+    const box = (await page.getByTestId(control).boundingBox())!;
+    expect(box.y + box.height, control).toBeLessThanOrEqual(pane.y + pane.height);
+  }
+  expect(await settings.evaluate((element) => element.scrollTop)).toBe(0);
   expect(await documentScroll(page)).toEqual({ top: 0, height: 800, viewport: 800 });
 });
 

@@ -16,6 +16,20 @@ export function isStartupHubLookup(url: URL): boolean {
   return url.origin === 'https://huggingface.co' && url.pathname.includes(`/${DEFAULT_MODEL_ID}/`);
 }
 
+/**
+ * A reachable hub, played by the test server's mirror: the preselected model's id serves the tiny instruct model's files,
+ * so the first screen is the one people see online (no "hub cannot be reached" notice); every other hub request fails as
+ * it does offline. The sizes and geometry it reports are the tiny model's.
+ */
+export async function serveDefaultModelFromMirror(page: Page, baseURL: string): Promise<void> {
+  await page.context().route('https://huggingface.co/**', async (route) => {
+    const url = new URL(route.request().url());
+    if (!isStartupHubLookup(url)) return route.abort('internetdisconnected');
+    const local = new URL(`/hf-mirror${url.pathname.replace(`/${DEFAULT_MODEL_ID}/`, `/${INSTRUCT}/`)}${url.search}`, baseURL);
+    return route.fulfill({ response: await route.fetch({ url: local.href }) });
+  });
+}
+
 export async function openApp(page: Page): Promise<void> {
   await page.goto('/');
   await page.waitForFunction(() => window.deepseek !== undefined);

@@ -319,8 +319,20 @@ test('a hub id typed in: a malformed, missing or non-ONNX id gets a clear error;
     }
     return route.abort('internetdisconnected');
   });
+  // A model added on an earlier visit that the hub no longer has: its card says so in plain words, the hub's text behind Details.
+  await page.addInitScript(() => {
+    // Only before the first load: the reload below checks what the page itself stored.
+    if (sessionStorage.getItem('seeded') !== null) return;
+    sessionStorage.setItem('seeded', 'yes');
+    localStorage.setItem('deepseek-coder-web:custom-models', JSON.stringify(['nobody/missing']));
+  });
   await openApp(page);
   await page.getByTestId('library-toggle').click();
+  const sizeError = card(page, 'nobody/missing').getByTestId('size-error');
+  await expect(sizeError.locator('.what')).toHaveText(/^The hub has no public model with this id .* Check the id, or pick a model from the list\.$/);
+  await expect(sizeError.getByTestId('size-error-details')).toContainText('was not found on the Hugging Face hub');
+  await expect(sizeError.getByTestId('size-retry')).toBeVisible();
+  await card(page, 'nobody/missing').getByTestId('forget-model').click();
   const input = page.getByTestId('custom-model-input');
   const error = page.getByTestId('custom-model-error');
 

@@ -4,7 +4,8 @@
  * models. Also takes the README's screenshots.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { endlessCompletions, expectGrowingTokenCount, INSTRUCT, openApp, seriousViolations } from './helpers.ts';
+import { DEFAULT_MODEL_ID } from '../src/protocol/index.ts';
+import { endlessCompletions, expectGrowingTokenCount, INSTRUCT, openApp, serveDefaultModelFromMirror, seriousViolations } from './helpers.ts';
 
 const BASE = 'tiny-random/deepseek-coder-base';
 const PREFIX = 'def add(a: int, b: int) -> int:\n';
@@ -427,7 +428,7 @@ const SHOWCASE = {
     {
       role: 'assistant',
       content:
-        'Use slicing with a step of `-1`: it returns a new list and leaves the original alone.\n\n```python\nnumbers = [1, 2, 3, 4]\nreversed_numbers = numbers[::-1]\n\nprint(reversed_numbers)  # [4, 3, 2, 1]\nprint(numbers)           # [1, 2, 3, 4]\n```\n\nIf you only need to loop backwards, `reversed(numbers)` gives an iterator without copying the list.',
+        'Use slicing with a step of `-1`: it returns a new list and leaves the original alone.\n\n```python\nnumbers = [1, 2, 3, 4]\nbackwards = numbers[::-1]\n\nprint(backwards)  # [4, 3, 2, 1]\nprint(numbers)    # [1, 2, 3, 4]\n```\n\nTo loop backwards without a copy, use `reversed(numbers)`.',
       finish: 'stop',
       timings: { time_to_first_token_ms: 212, prefill_tokens_per_second: 841.5, decode_tokens_per_second: 38.2 },
       usage: { prompt_tokens: 62, completion_tokens: 74, total_tokens: 136 },
@@ -438,15 +439,21 @@ const SHOWCASE = {
 async function showcase(browser: Browser, options: { colorScheme: 'light' | 'dark'; width: number; height: number; path: string }): Promise<void> {
   const context = await browser.newContext({ colorScheme: options.colorScheme, viewport: { width: options.width, height: options.height } });
   const page = await context.newPage();
+  // Online, as people use it: the hub answers (the mirror plays it), so no "hub cannot be reached" notice, and the
+  // header names the product's model. Its files are the tiny model's, whose sizes the folded Model section keeps out of view.
+  await serveDefaultModelFromMirror(page, test.info().project.use.baseURL!);
   await openApp(page);
   const phone = options.width < 760;
   if (phone) await page.getByTestId('drawer-toggle').click();
   await setParam(page, 'param-temperature', '0.2');
-  await load(page, INSTRUCT);
+  // The tiny model has no q8, which "auto" picks on WASM for the real one.
+  await page.getByTestId('dtype-select').selectOption('q4');
+  await load(page, DEFAULT_MODEL_ID);
+  await page.getByTestId('section-toggle-model').click();
   await page.getByTestId('import-input').setInputFiles({ name: 'reverse-a-list.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(SHOWCASE)) });
   if (phone) await page.getByTestId('drawer-close').click();
   await page.getByTestId('mode-chat').click();
-  await expect(page.getByTestId('message-assistant').locator('pre code')).toContainText('reversed_numbers');
+  await expect(page.getByTestId('message-assistant').locator('pre code')).toContainText('backwards = numbers[::-1]');
   // From the top: the question, then the answer; the sidebar from its first panel.
   await page.getByTestId('messages').evaluate((messages) => messages.scrollTo(0, 0));
   for (const pane of await page.locator('#sidebar, #sidebar > aside').all()) await pane.evaluate((element) => element.scrollTo(0, 0));
@@ -459,5 +466,5 @@ test('screenshots: desktop light and dark, and a phone', async ({ browser }) => 
   test.setTimeout(300_000);
   await showcase(browser, { colorScheme: 'light', width: 1280, height: 800, path: 'test-results/screenshots/desktop-light.png' });
   await showcase(browser, { colorScheme: 'dark', width: 1280, height: 800, path: 'test-results/screenshots/desktop-dark.png' });
-  await showcase(browser, { colorScheme: 'light', width: 375, height: 812, path: 'test-results/screenshots/phone.png' });
+  await showcase(browser, { colorScheme: 'light', width: 390, height: 844, path: 'test-results/screenshots/phone.png' });
 });

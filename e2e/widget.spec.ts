@@ -209,7 +209,12 @@ test.describe('from an allowed origin', () => {
       return errors;
     });
     expect(errors).toEqual(['400 model']);
-    await expect(widgetFrame(page).getByRole('alert')).toContainText('not a model id');
+    // The visitor reads a plain sentence; the runtime's text waits behind Details.
+    const notice = widgetFrame(page).getByTestId('widget-load-error');
+    await expect(notice.locator('.what')).toHaveText(/^The page that embeds this chat asked for a model or option that was refused/);
+    await expect(notice.getByTestId('widget-load-error-details')).toBeHidden();
+    await notice.locator('summary').click();
+    await expect(notice.getByTestId('widget-load-error-details')).toContainText('not a model id');
     expect(await page.locator('#widget iframe').evaluate((iframe) => iframe.getBoundingClientRect().height)).toBe(300);
     expect(await page.evaluate(() => window.resizes!)).toEqual([]);
   });

@@ -18,6 +18,7 @@ import {
   type WireError,
 } from '../protocol/index.ts';
 import { RateMeter } from '../ui/download-rate.ts';
+import { answerError, loadError, loadProblemOf, type PlainError } from '../ui/error-text.ts';
 
 /** What the host link passes on: one of the three at a time. */
 export interface WidgetChange {
@@ -60,11 +61,12 @@ class WidgetState {
   loading = $state(false);
   progress = $state.raw<LoadProgress | null>(null);
   speed = $state(0);
-  loadError = $state<string | null>(null);
+  /** A failed load or answer, in plain words for the visitor, with the runtime's text as details. */
+  loadError = $state<PlainError | null>(null);
   storage = $state<WidgetStorage>('shared');
   turns = $state<WidgetTurn[]>([]);
   streaming = $state(false);
-  chatError = $state<string | null>(null);
+  chatError = $state<PlainError | null>(null);
   private client: DeepSeekClient | null = null;
   private stopController: AbortController | null = null;
   private listeners = new Set<(change: WidgetChange) => void>();
@@ -123,7 +125,7 @@ class WidgetState {
     } catch (error) {
       const apiError = toApiError(error);
       this.loaded = client.loaded;
-      this.loadError = apiError.message;
+      this.loadError = loadError(loadProblemOf(apiError), { message: apiError.message, details: apiError.error.details ?? null }, 'widget');
       // The host hears of every failed load, the visitor's own Load included.
       this.announce({ error: toWire(apiError) });
       throw apiError;
@@ -154,7 +156,7 @@ class WidgetState {
     } catch (error) {
       const apiError = toApiError(error);
       answer.ending = apiError.status === 499 ? 'stopped' : 'error';
-      if (answer.ending === 'error') this.chatError = apiError.message;
+      if (answer.ending === 'error') this.chatError = answerError({ ...apiError.error, message: apiError.message }, 'widget');
     } finally {
       this.streaming = false;
       this.stopController = null;

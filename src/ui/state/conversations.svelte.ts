@@ -48,8 +48,8 @@ class ConversationsState {
   /** Most recently updated first. */
   items = $state<Conversation[]>([newConversation()]);
   activeId = $state('');
-  /** Why conversations cannot be saved, when they cannot. */
-  storageError = $state<string | null>(null);
+  /** Why conversations cannot be saved, when they cannot: the storage would not open, or the last write failed. */
+  storageError = $state<{ failure: 'unavailable' | 'write'; message: string } | null>(null);
   importError = $state<string | null>(null);
   /**
    * Writes not yet committed. A page that unloads aborts them, so a reload
@@ -91,7 +91,7 @@ class ConversationsState {
       const remembered = localStorage.getItem(ACTIVE_KEY);
       if (keep.length === 0) this.activeId = this.items.find((item) => item.id === remembered)?.id ?? this.items[0].id;
     } catch (error) {
-      this.storageError = `Conversations cannot be saved in this browser (${toApiError(error).message}); they last until you close the tab.`;
+      this.storageError = { failure: 'unavailable', message: toApiError(error).message };
     }
   }
 
@@ -240,8 +240,10 @@ class ConversationsState {
     this.pendingWrites += 1;
     try {
       await this.serial(async () => operation(await database));
+      // A write that works again (space freed, say) ends the warning the last failed one left.
+      if (this.storageError?.failure === 'write') this.storageError = null;
     } catch (error) {
-      this.storageError = `Could not save conversations: ${toApiError(error).message}`;
+      this.storageError = { failure: 'write', message: toApiError(error).message };
     } finally {
       this.pendingWrites -= 1;
     }

@@ -1,10 +1,14 @@
-import type { ApiError, CachedModel, ModelObject, ModelSizes } from '../../protocol/index.ts';
+import { toApiError, type ApiError, type CachedModel, type ModelObject, type ModelSizes } from '../../protocol/index.ts';
 import { isTestModel } from '../model-names.ts';
 import { client } from './client.ts';
 
 const CUSTOM_MODELS_KEY = 'deepseek-coder-web:custom-models';
 
-export type SizesLookup = { status: 'loading' } | { status: 'ready'; sizes: ModelSizes } | { status: 'error'; message: string };
+/** A failed lookup keeps the API error's message and code; `sizeLookupError` (error-text.ts) words it for people. */
+export type SizesLookup =
+  | { status: 'loading' }
+  | { status: 'ready'; sizes: ModelSizes }
+  | { status: 'error'; message: string; code: string | null };
 
 export interface StorageReport {
   usage: number;
@@ -89,7 +93,8 @@ class LibraryState {
     } catch (error) {
       // An answer about the model (not found, gated) is an answer from the hub.
       if (!isTestModel(id)) this.hubReachable = true;
-      this.sizes[id] = { status: 'error', message: (error as ApiError).message };
+      const apiError = toApiError(error);
+      this.sizes[id] = { status: 'error', message: apiError.message, code: apiError.error.code };
     }
     return this.sizes[id];
   }

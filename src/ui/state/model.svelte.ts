@@ -10,6 +10,7 @@ import {
   type LoadProgress,
 } from '../../protocol/index.ts';
 import { RateMeter } from '../download-rate.ts';
+import { loadProblemOf, type LoadProblem } from '../error-text.ts';
 import { planLoad, type LoadPlan } from '../load-plan.ts';
 import { isTestModel } from '../model-names.ts';
 import { client } from './client.ts';
@@ -18,22 +19,11 @@ import { libraryState } from './library.svelte.ts';
 export type DeviceChoice = 'auto' | Device;
 export type DtypeChoice = 'auto' | Dtype;
 
-/** How a load ended badly, so the panel can say what to do next. */
-export type LoadProblem = 'cancelled' | 'network' | 'server' | 'not_found' | 'storage' | 'failed' | 'gpu_lost';
 
 /** navigator.deviceMemory: Chromium only, so not in TypeScript's DOM types. */
 function deviceMemoryGib(): number | null {
   const memory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
   return typeof memory === 'number' && memory > 0 ? memory : null;
-}
-
-function problemOf(error: ApiError): LoadProblem {
-  if (error.status === 499) return 'cancelled';
-  if (error.error?.code === 'network_error') return 'network';
-  if (error.error?.code === 'server_failed') return 'server';
-  if (error.status === 404) return 'not_found';
-  if (/quota/i.test(error.message)) return 'storage';
-  return 'failed';
 }
 
 /** Model loading and the device it runs on, as the UI sees them. */
@@ -204,7 +194,7 @@ class ModelState {
     } catch (error) {
       const apiError = error as ApiError;
       if (!this.cancelledWhileWaiting) {
-        this.problem = problemOf(apiError);
+        this.problem = loadProblemOf(apiError);
         this.error = apiError.message;
         this.errorDetails = apiError.error?.details ?? null;
         if (this.problem === 'network' && !isTestModel(id)) libraryState.hubReachable = false;
