@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { serveMirror } from './scripts/hub-mirror.ts';
-import { headersFile, headersFor } from './scripts/security-headers.ts';
+import { headersFile, headersFor, NOT_FOUND_FILE, notFoundPage } from './scripts/security-headers.ts';
 import { runtimeChains } from './scripts/runtime-chains-plugin.ts';
 import { scriptBundle } from './scripts/script-bundle.ts';
 import { widgetHostOrigins } from './scripts/embed-framing.ts';
@@ -47,7 +47,8 @@ function onnxRuntimeFiles(): Plugin {
 /**
  * Sends each response's headers (cross-origin isolation, framing) from
  * headersFor in the dev and preview servers, and writes them as `_headers` into
- * the build for hosts that read that file.
+ * the build for hosts that read that file, with the `404.html` those hosts
+ * serve for paths the build has no file for.
  */
 function securityHeaders(widgetHostOrigins: readonly string[]): Plugin {
   let base = '/';
@@ -70,6 +71,7 @@ function securityHeaders(widgetHostOrigins: readonly string[]): Plugin {
     },
     generateBundle() {
       this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile(base, widgetHostOrigins) });
+      this.emitFile({ type: 'asset', fileName: NOT_FOUND_FILE, source: notFoundPage(base) });
     },
   };
 }
@@ -113,13 +115,12 @@ export default defineConfig(({ command, mode }) => ({
       emitInBuild: false,
       define: { 'self.__WB_MANIFEST': '[]' },
     }),
-    // The host SDK: one ES module other sites import, so any origin may fetch it.
+    // The host SDK: one ES module other sites import (its CORS headers come from security-headers.ts).
     scriptBundle({
       entry: 'src/widget-sdk/index.ts',
       fileName: 'deepseek-widget.js',
       format: 'es',
       emitInBuild: true,
-      headers: { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' },
     }),
     offlineApp({ largeFiles: ORT_FILES.map((name) => ({ url: `ort/${name}`, path: join(ortDist, name) })) }),
     runtimeChains(),

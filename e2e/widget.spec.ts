@@ -6,6 +6,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { INSTRUCT, LONG_PROMPT, seriousViolations } from './helpers.ts';
+import { mountWidget } from './widget-host.ts';
 
 const APP_PORT = Number(process.env.E2E_PORT ?? 4173);
 const HOST_PORT = Number(process.env.E2E_HOST_PORT ?? APP_PORT + 10);
@@ -13,38 +14,9 @@ const APP = `http://127.0.0.1:${APP_PORT}`;
 const ALLOWED_HOST = `http://localhost:${HOST_PORT}`;
 const REFUSED_HOST = `http://127.0.0.1:${HOST_PORT}`;
 
-interface HostWindow {
-  sdk: typeof import('../src/widget-sdk/index.ts');
-  widget: import('../src/widget-sdk/index.ts').Widget;
-  resizes: number[];
-  events: string[];
-}
-
-declare global {
-  interface Window extends Partial<HostWindow> {}
-}
-
-/** Opens the host page on `host` and mounts the widget; resolves with the mount's error message, or null. */
-async function mountFrom(page: Page, host: string, options: Record<string, unknown> = {}, query = ''): Promise<string | null> {
-  await page.goto(`${host}/?app=${encodeURIComponent(APP)}${query}`);
-  await page.waitForFunction(() => window.sdk !== undefined);
-  return page.evaluate(
-    async ({ app, options }) => {
-      window.resizes = [];
-      window.events = [];
-      try {
-        const widget = await window.sdk!.DeepSeekWidget.mount(document.getElementById('widget')!, { src: `${app}/embed.html`, ...options });
-        window.widget = widget;
-        widget.on('resize', ({ height }) => window.resizes!.push(height));
-        widget.on('ready', (model) => window.events!.push(`ready ${model.id}`));
-        widget.on('progress', (progress) => window.events!.push(`progress ${progress.stage}`));
-        return null;
-      } catch (error) {
-        return (error as Error).message;
-      }
-    },
-    { app: APP, options },
-  );
+/** Opens the host page on `host` and mounts the widget from the app's preview server. */
+function mountFrom(page: Page, host: string, options: Record<string, unknown> = {}, query = ''): Promise<string | null> {
+  return mountWidget(page, host, APP, options, query);
 }
 
 function loadTinyModel(page: Page): Promise<string> {

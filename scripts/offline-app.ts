@@ -53,8 +53,9 @@ export function offlineApp({ largeFiles }: { largeFiles: LargeFile[] }): PluginO
       // A classic script, as every browser with service workers runs it.
       rollupFormat: 'iife',
       globPatterns: ['**/*.{html,js,mjs,css,woff2,svg,png}'],
-      // Test pages of `--mode test` builds, the host SDK (other sites fetch it, the app never does) and the ORT files, listed below.
-      globIgnores: ['e2e/**', 'deepseek-widget.js', 'ort/**', '**/*.onnx*'],
+      // Test pages of `--mode test` builds, the host SDK (other sites fetch it, the app never does), the host's
+      // not-found page (the app never shows it) and the ORT files, listed below.
+      globIgnores: ['e2e/**', 'deepseek-widget.js', '404.html', 'ort/**', '**/*.onnx*'],
       additionalManifestEntries: largeFiles.map(({ url, path }) => ({
         url,
         revision: createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16),

@@ -12,8 +12,6 @@ export interface ScriptBundle {
   emitInBuild: boolean;
   /** Extra compile-time constants for this file alone. */
   define?: Record<string, string>;
-  /** Response headers in the dev and preview servers. */
-  headers?: Record<string, string>;
 }
 
 /**
@@ -59,9 +57,6 @@ export function scriptBundle(spec: ScriptBundle): Plugin {
   let mode = 'production';
   let minify = true;
   let define: Record<string, unknown> = {};
-  const setHeaders = (response: ServerResponse) => {
-    for (const [name, value] of Object.entries(spec.headers ?? {})) response.setHeader(name, value);
-  };
   return {
     name: `script-bundle:${spec.fileName}`,
     configResolved(config) {
@@ -78,7 +73,6 @@ export function scriptBundle(spec: ScriptBundle): Plugin {
         bundled ??= bundle(spec, root, mode, false, define);
         bundled.then(
           (code) => {
-            setHeaders(response);
             response.setHeader('Content-Type', 'text/javascript');
             response.setHeader('Cache-Control', 'no-cache');
             response.end(code);
@@ -88,12 +82,6 @@ export function scriptBundle(spec: ScriptBundle): Plugin {
             next(error);
           },
         );
-      });
-    },
-    configurePreviewServer(server) {
-      server.middlewares.use((request, response: ServerResponse, next) => {
-        if (new URL(request.url ?? '/', 'http://localhost').pathname === `${server.config.base}${spec.fileName}`) setHeaders(response);
-        next();
       });
     },
     async generateBundle() {
