@@ -8,10 +8,10 @@
  * The engine loads them through the same hub code path as real models, with no network.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, normalize, relative, sep } from 'node:path';
+import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { hubDir } from './generate-fixtures.ts';
 
 export const MIRROR_MOUNT = '/hf-mirror/';
@@ -50,21 +50,66 @@ interface TreeEntry {
   lfs?: { oid: string; size: number; pointerSize: number };
 }
 
-const digests = new Map<string, { mtimeMs: number; gitBlob: string; sha256: string }>();
-
-/** The ids the hub lists: the git blob SHA-1 and, for LFS files, the content's SHA-256. */
-function digestsOf(path: string, stats: Stats) {
-  const known = digests.get(path);
-  if (known?.mtimeMs === stats.mtimeMs) return known;
-  const content = readFileSync(path);
-  const gitBlob = createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  const fresh = { mtimeMs: stats.mtimeMs, gitBlob, sha256 };
-  digests.set(path, fresh);
-  return fresh;
+interface Digests {
+  size: number;
+  mtimeMs: number;
+  gitBlob: string;
+  sha256: string;
 }
 
-function listTree(repoDir: string, dir: string, recursive: boolean): TreeEntry[] {
+const digests = new Map<string, Promise<Digests>>();
+
+/** Where a file's digests are kept between server runs: hashing the full-size model's 4 GB takes half a minute. */
+const digestRecordPath = (path: string): string => join(dirname(path), `.${basename(path)}.digests.json`);
+
+function recordedDigests(path: string, stats: Stats): Digests | null {
+  try {
+    const record = JSON.parse(readFileSync(digestRecordPath(path), 'utf8')) as Digests;
+    return record.size === stats.size && record.mtimeMs === stats.mtimeMs ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The ids the hub lists: the git blob SHA-1 and, for LFS files, the content's
+ * SHA-256. Read as a stream, so that the server answers other requests (the
+ * model's files themselves) while a large file is hashed, as the hub, which
+ * has them precomputed, would.
+ */
+function digestsOf(path: string, stats: Stats): Promise<Digests> {
+  // Keyed by the file's version: a file rewritten since is hashed again.
+  const key = `${path}:${stats.size}:${stats.mtimeMs}`;
+  let computing = digests.get(key);
+  if (computing) return computing;
+  const recorded = recordedDigests(path, stats);
+  computing = recorded
+    ? Promise.resolve(recorded)
+    : new Promise<Digests>((resolve, reject) => {
+        const gitBlob = createHash('sha1').update(`blob ${stats.size}\0`);
+        const sha256 = createHash('sha256');
+        createReadStream(path)
+          .on('data', (chunk) => {
+            gitBlob.update(chunk);
+            sha256.update(chunk);
+          })
+          .on('error', reject)
+          .on('end', () => {
+            const fresh = { size: stats.size, mtimeMs: stats.mtimeMs, gitBlob: gitBlob.digest('hex'), sha256: sha256.digest('hex') };
+            try {
+              writeFileSync(digestRecordPath(path), JSON.stringify(fresh));
+            } catch {
+              // A read-only mirror hashes again next run.
+            }
+            resolve(fresh);
+          });
+      });
+  digests.set(key, computing);
+  computing.catch(() => digests.delete(key));
+  return computing;
+}
+
+async function listTree(repoDir: string, dir: string, recursive: boolean): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.')) continue;
@@ -73,10 +118,10 @@ function listTree(repoDir: string, dir: string, recursive: boolean): TreeEntry[]
     const repoPath = relative(repoDir, path).split(sep).join('/');
     if (stats.isDirectory()) {
       entries.push({ type: 'directory', oid: createHash('sha1').update(repoPath).digest('hex'), size: 0, path: repoPath });
-      if (recursive) entries.push(...listTree(repoDir, path, true));
+      if (recursive) entries.push(...(await listTree(repoDir, path, true)));
       continue;
     }
-    const { gitBlob, sha256 } = digestsOf(path, stats);
+    const { gitBlob, sha256 } = await digestsOf(path, stats);
     entries.push({
       type: 'file',
       oid: gitBlob,
@@ -105,8 +150,10 @@ function serveTree(apiPath: string, search: URLSearchParams, response: ServerRes
     send(response, 404, { 'content-type': 'application/json' }, JSON.stringify({ error: 'Entry not found' }));
     return;
   }
-  const tree = listTree(repoDir, dir, search.get('recursive') === 'true');
-  send(response, 200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }, JSON.stringify(tree));
+  listTree(repoDir, dir, search.get('recursive') === 'true').then(
+    (tree) => send(response, 200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }, JSON.stringify(tree)),
+    (error: unknown) => send(response, 500, { 'content-type': 'application/json' }, JSON.stringify({ error: String(error) })),
+  );
 }
 
 /** `bytes=start-` or `bytes=start-end`, clamped to the file; null when absent or unsatisfiable. */
