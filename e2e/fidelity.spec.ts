@@ -16,7 +16,7 @@ test('our engine and llama.cpp compute the same model: next-token logits agree o
   const mirrorUrl = new URL('/hf-mirror/', url).href;
   const tokenizer = await loadTokenizer(mirrorUrl, INSTRUCT);
   const gguf = await findGguf(mirrorUrl, INSTRUCT);
-  const results = await runFidelity(browser, { url, model: INSTRUCT, dtype: 'q4', gguf, threads: 2, tokenizer });
+  const results = await runFidelity(browser, { url, model: INSTRUCT, gguf, threads: 2, tokenizer });
   expect(results).toHaveLength(FIDELITY_PROMPTS.length);
   expect(results.flatMap((result) => fidelityFailures(result, FIDELITY_TOLERANCE))).toEqual([]);
   // Greedy agreement must be tested somewhere, not skipped everywhere for small margins.

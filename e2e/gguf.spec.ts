@@ -160,7 +160,7 @@ for (const { name, repo, file } of CASES) {
     const url = baseURL ?? '';
     const mirrorUrl = new URL('/hf-mirror/', url).href;
     const tokenizer = await loadTokenizer(mirrorUrl, INSTRUCT);
-    const results = await runFidelity(browser, { url, model: repo, ourModel: `${repo}/${file}`, dtype: 'q4', gguf: file, threads: 2, tokenizer });
+    const results = await runFidelity(browser, { url, model: repo, ourModel: `${repo}/${file}`, gguf: file, threads: 2, tokenizer });
     expect(results).toHaveLength(FIDELITY_PROMPTS.length);
     expect(results.flatMap((result) => fidelityFailures(result, FIDELITY_TOLERANCE))).toEqual([]);
     expect(results.filter((result) => result.greedyChecked).length).toBeGreaterThan(0);

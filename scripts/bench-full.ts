@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { confineToCores, launchChromium, startServer } from './bench-full/browser.ts';
-import { FIDELITY_TOLERANCE, runFidelity } from './bench-full/fidelity-run.ts';
+import { FIDELITY_DTYPE, FIDELITY_TOLERANCE, runFidelity } from './bench-full/fidelity-run.ts';
 import { fidelityFailures, type FidelityCase } from './bench-full/fidelity.ts';
 import type { EngineFigures } from './bench-full/figures.ts';
 import { parseOptions, type EngineName } from './bench-full/options.ts';
@@ -45,7 +45,7 @@ try {
   const rows: EngineFigures[] = [];
   for (const engine of engines) {
     console.log(`… ${engine}`);
-    rows.push(await runEngine(browser, server.url, engine, options, prompts, gguf));
+    rows.push(await runEngine(server.url, engine, options, prompts, gguf));
   }
 
   if (rows.length > 0) {
@@ -69,9 +69,9 @@ try {
   let fidelity: FidelityCase[] = [];
   let fidelityFailed: string[] = [];
   if (options.fidelity && gguf) {
-    fidelity = await runFidelity(browser, { url: server.url, model: options.model, dtype: options.dtype, gguf, threads: options.threads, tokenizer: prompts.tokenizer });
+    fidelity = await runFidelity(browser, { url: server.url, model: options.model, gguf, threads: options.threads, tokenizer: prompts.tokenizer });
     fidelityFailed = fidelity.flatMap((result) => fidelityFailures(result, FIDELITY_TOLERANCE));
-    console.log(`\nFidelity, ours (${options.dtype}) against llama.cpp (${gguf}): next-token logits relative to our top-1`);
+    console.log(`\nFidelity, ours (${FIDELITY_DTYPE}) against llama.cpp (${gguf}): next-token logits relative to our top-1`);
     for (const result of fidelity) {
       console.log(
         `  ${JSON.stringify(result.prompt).slice(0, 40).padEnd(40)} top-10 overlap ${result.overlap}/10, max error ${result.maxAbsoluteError.toFixed(3)} (tolerance ${result.absoluteTolerance.toFixed(3)}), relative ${result.maxRelativeError.toFixed(3)}, margin ${result.margin.toFixed(3)}, greedy ${result.greedyChecked ? (result.greedyAgrees ? 'agrees' : 'DIFFERS') : 'not checked'}`,

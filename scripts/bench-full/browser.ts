@@ -4,9 +4,10 @@
  * with the flags of playwright.config.ts, and the renderers' peak memory.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { chromium, type Browser, type BrowserContext, type CDPSession } from 'playwright-core';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 
 export const BUILD_DIR = 'dist-test-bench';
@@ -51,24 +52,30 @@ export function confineToCores(cores: number): void {
   execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', `0-${cores - 1}`, String(process.pid)]);
 }
 
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-interface ProcessInfo {
-  id: number;
-  type: string;
-}
-
-/** Chromium's renderer processes, from the browser's own process list. */
-export async function rendererPids(browser: Browser): Promise<Set<number>> {
-  const session: CDPSession = await browser.newBrowserCDPSession();
-  try {
-    const { processInfo } = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: ProcessInfo[] };
-    return new Set(processInfo.filter((info) => info.type === 'renderer').map((info) => info.id));
-  } finally {
-    await session.detach();
+/**
+ * The renderer processes of the browser that keeps its profile in `profileDir`
+ * (the page and its workers run in them), from /proc: each Chromium process
+ * carries its profile's `--user-data-dir`.
+ */
+export function rendererPids(profileDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Chromium's child processes rewrite their command line into one space-separated string.
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split(/[\0 ]/);
+      if (args.includes('--type=renderer') && args.includes(`--user-data-dir=${profileDir}`)) pids.push(Number(entry));
+    } catch {
+      // The process exited meanwhile.
+    }
   }
+  return pids;
 }
 
 /** A process's peak resident memory (VmHWM), in bytes; 0 once it has exited. */
@@ -82,41 +89,51 @@ export function peakResidentBytes(pid: number): number {
 }
 
 /**
- * Watches the renderers a browser context starts (the page and its workers run
- * in them) and keeps the highest peak any of them reached, also of those that
- * have exited by the end: it is sampled while the engine runs.
+ * Watches the renderers of one profile's browser and keeps the highest peak
+ * any of them reached, also of those that have exited by the end: it is
+ * sampled while the engine runs.
  */
 export class RendererMemory {
   private readonly seen = new Map<number, number>();
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly timer: ReturnType<typeof setInterval>;
 
-  private constructor(
-    private readonly browser: Browser,
-    private readonly before: Set<number>,
-  ) {}
-
-  static async watch(browser: Browser): Promise<RendererMemory> {
-    const memory = new RendererMemory(browser, await rendererPids(browser));
-    memory.timer = setInterval(() => void memory.sample(), 500);
-    return memory;
+  constructor(private readonly profileDir: string) {
+    this.timer = setInterval(() => this.sample(), 500);
   }
 
-  async sample(): Promise<void> {
-    for (const pid of await rendererPids(this.browser).catch(() => new Set<number>())) {
-      if (this.before.has(pid)) continue;
-      this.seen.set(pid, Math.max(this.seen.get(pid) ?? 0, peakResidentBytes(pid)));
-    }
+  sample(): void {
+    for (const pid of rendererPids(this.profileDir)) this.seen.set(pid, Math.max(this.seen.get(pid) ?? 0, peakResidentBytes(pid)));
   }
 
-  /** The highest peak among the context's renderers, in bytes. */
-  async stop(): Promise<number> {
-    await this.sample();
-    if (this.timer) clearInterval(this.timer);
+  /** The highest peak among the profile's renderers, in bytes. */
+  stop(): number {
+    this.sample();
+    clearInterval(this.timer);
     return Math.max(0, ...this.seen.values());
   }
 }
 
-/** A fresh profile: an empty HTTP cache, Cache Storage and OPFS. */
-export function freshContext(browser: Browser): Promise<BrowserContext> {
-  return browser.newContext();
+export interface Profile {
+  context: BrowserContext;
+  dir: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * A fresh profile on disk (an empty HTTP cache, Cache Storage and OPFS), in a
+ * browser of its own. On disk, as a person's profile is: an incognito
+ * context keeps Cache Storage in memory, where a 1.3 GB file does not fit,
+ * so a "warm" load there would download again.
+ */
+export async function freshProfile(): Promise<Profile> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  return {
+    context,
+    dir,
+    close: async () => {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

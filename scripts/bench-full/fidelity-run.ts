@@ -39,13 +39,15 @@ export const FIDELITY_PROMPTS = [
  */
 export const FIDELITY_TOLERANCE: FidelityTolerance = { ofStandardDeviation: 0.1, relative: 0.25, minOverlap: 8 };
 
+/** Only the q4 graph's MatMulNBits weights hold the GGUF's Q4_0 numbers; q8 quantizes the weights otherwise. */
+export const FIDELITY_DTYPE: Dtype = 'q4';
+
 export interface FidelityOptions {
   url: string;
   /** The repository wllama reads `gguf` from. */
   model: string;
   /** What our engine loads: `model` unless named (a GGUF id, to compare the converted file with llama.cpp on it). */
   ourModel?: string;
-  dtype: Dtype;
   gguf: string;
   threads: number;
   tokenizer: PreTrainedTokenizer;
@@ -74,7 +76,7 @@ async function compareEngines(oursContext: BrowserContext, wllamaContext: Browse
   await ours.waitForFunction(() => window.deepseek !== undefined);
   await ours.evaluate(
     ({ model, dtype, threads }) => window.deepseek.load(model, { device: 'wasm', dtype, wasm_threads: threads }),
-    { model: options.ourModel ?? options.model, dtype: options.dtype, threads: options.threads },
+    { model: options.ourModel ?? options.model, dtype: FIDELITY_DTYPE, threads: options.threads },
   );
   const wllama = await openEnginePage(wllamaContext, options.url, 'wllama');
   await loadEngine(wllama, { model: options.model, variant: options.gguf, device: 'wasm', threads: options.threads, contextTokens: 256 });

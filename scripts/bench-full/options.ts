@@ -57,7 +57,7 @@ function flag(name: string, argv: string[], fallback: boolean): boolean {
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const dtype = (raw('dtype', argv) ?? 'q4') as Dtype;
+  const dtype = (raw('dtype', argv) ?? 'q8') as Dtype;
   if (!DTYPES.includes(dtype)) throw new Error(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}".`);
   const engines = (raw('engines', argv) ?? ENGINE_NAMES.join(',')).split(',').map((name) => name.trim());
   for (const name of engines) {

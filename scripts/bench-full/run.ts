@@ -1,10 +1,9 @@
 /**
  * One benchmark run: the prompts, then each engine in a fresh browser profile
- * of its own (so each cold load really downloads), one after another so that
+ * (on disk) of its own (so each cold load really downloads), one after another so that
  * they never compete for the CPU, with the renderers' peak memory per engine.
  */
-import type { Browser } from 'playwright-core';
-import { RendererMemory, freshContext } from './browser.ts';
+import { RendererMemory, freshProfile } from './browser.ts';
 import type { EngineFigures } from './figures.ts';
 import type { BenchOptions, EngineName } from './options.ts';
 import { runOurs } from './ours.ts';
@@ -63,15 +62,16 @@ export async function findGguf(mirrorUrl: string, model: string, requested: stri
   return chosen;
 }
 
-export async function runEngine(browser: Browser, url: string, engine: EngineName, options: BenchOptions, prompts: BenchPrompts, gguf: string): Promise<EngineFigures> {
-  const memory = await RendererMemory.watch(browser);
-  const context = await freshContext(browser);
+export async function runEngine(url: string, engine: EngineName, options: BenchOptions, prompts: BenchPrompts, gguf: string): Promise<EngineFigures> {
+  const profile = await freshProfile();
+  const memory = new RendererMemory(profile.dir);
   try {
+    const { context } = profile;
     // The runners leave their last page open: its renderer's peak is read here, before it exits.
     const figures = engine === 'ours' ? await runOurs(context, url, options, prompts) : await runPageEngine(engine, context, url, options, prompts, gguf);
-    return { ...figures, peakRendererBytes: await memory.stop() };
+    return { ...figures, peakRendererBytes: memory.stop() };
   } finally {
-    await memory.stop();
-    await context.close();
+    memory.stop();
+    await profile.close();
   }
 }

@@ -7,10 +7,10 @@ describe('bench:full options', () => {
     delete process.env.BENCH_ENGINES;
   });
 
-  it("defaults to issue 9's figures on the tiny model, all three engines", () => {
+  it("defaults to issue 9's figures on the tiny model, in the dtype the app picks on WASM, all three engines", () => {
     expect(parseOptions([])).toMatchObject({
       model: 'tiny-random/deepseek-coder-instruct',
-      dtype: 'q4',
+      dtype: 'q8',
       gguf: null,
       promptTokens: 512,
       decodeTokens: 128,
