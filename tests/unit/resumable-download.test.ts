@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHubFileUrl, parseSegmentKey, resumableFetch, segmentKey, type Fetch } from '../../workers/engine/resumable-download.ts';
+import { isHubFileUrl, parseSegmentKey, resumableFetch, segmentKey, type Fetch, type StoreFile } from '../../workers/engine/resumable-download.ts';
 
 const FILE = 'https://huggingface.co/onnx-community/deepseek-coder-1.3b-instruct-ONNX/resolve/main/onnx/model_q4f16.onnx';
 
@@ -28,6 +28,8 @@ describe('hub file URLs', () => {
 });
 
 describe('a request for a whole file', () => {
+  /** Node has no Cache Storage: nothing partial is kept, so nothing finished is promoted. */
+  const noStore: StoreFile = () => Promise.reject(new Error('Without Cache Storage, no finished file is stored.'));
   /** A network that answers every request with `response`, recording what was asked. */
   function network(response: () => Response): { fetch: Fetch; requests: RequestInit[] } {
     const requests: RequestInit[] = [];
@@ -36,25 +38,25 @@ describe('a request for a whole file', () => {
 
   it('bypasses the HTTP cache, so the browser never turns it into a range request of its own', async () => {
     const { fetch, requests } = network(() => new Response('{}', { status: 200 }));
-    await resumableFetch(fetch)(FILE);
+    await resumableFetch(fetch, noStore)(FILE);
     expect(requests[0].cache).toBe('no-store');
   });
 
   it('takes a 206 that holds the whole file as the file', async () => {
     const { fetch } = network(() => new Response('abcdef', { status: 206, headers: { 'content-range': 'bytes 0-5/6' } }));
-    const response = await resumableFetch(fetch)(FILE);
+    const response = await resumableFetch(fetch, noStore)(FILE);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('abcdef');
   });
 
   it('never hands on part of a file as the whole: a partial 206 is a server failure', async () => {
     const { fetch } = network(() => new Response('def', { status: 206, headers: { 'content-range': 'bytes 3-5/6' } }));
-    await expect(resumableFetch(fetch)(FILE)).rejects.toMatchObject({ name: 'DownloadServerError', status: 206 });
+    await expect(resumableFetch(fetch, noStore)(FILE)).rejects.toMatchObject({ name: 'DownloadServerError', status: 206 });
   });
 
   it('leaves requests that ask for a range alone', async () => {
     const { fetch, requests } = network(() => new Response('a', { status: 206, headers: { 'content-range': 'bytes 0-0/6' } }));
-    const response = await resumableFetch(fetch)(FILE, { headers: { range: 'bytes=0-0' } });
+    const response = await resumableFetch(fetch, noStore)(FILE, { headers: { range: 'bytes=0-0' } });
     expect(response.status).toBe(206);
     expect(requests[0].cache).toBeUndefined();
   });

@@ -74,7 +74,7 @@ export function browserHost(devModelHost: string | null, store: ModelStore, cach
       if (wasm) wasm.numThreads = threads;
     },
     isCached: (modelId) => store.isCached(modelId),
-    downloadFetch: resumableFetch(networkFetch),
+    downloadFetch: resumableFetch(networkFetch, (url, file, headers) => cache.putFile(url, file, headers)),
     modelCache: {
       beginLoad: async (modelId, host, onRepair) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair),
       repairAfterFailure: () => cache.repairAfterFailure(),

@@ -125,21 +125,30 @@ export class VerifiedCache {
 
   /** Stores a complete file with what it must be; an incomplete one, or one of a model deleted meanwhile, is not stored. */
   async put(key: string, response: Response): Promise<void> {
+    // The runtime's own files (ONNX Runtime's WASM) are stored as they come.
+    if (parseFileUrl(key) === null) return (await this.open())?.put(key, response);
+    return this.store(key, response.headers, response.body);
+  }
+
+  /** Stores a finished download, the Blob of its stored parts, like `put`. */
+  putFile(key: string, file: Blob, headers: Headers): Promise<void> {
+    return this.store(key, headers, file);
+  }
+
+  private async store(key: string, served: Headers, body: ReadableStream<Uint8Array> | Blob | null): Promise<void> {
     const cache = await this.open();
     if (!cache) return;
     const modelId = parseFileUrl(key)?.modelId;
-    // The runtime's own files (ONNX Runtime's WASM) are stored as they come.
-    if (modelId === undefined) return cache.put(key, response);
-    if (this.dropped.has(modelId)) return;
+    if (modelId === undefined || this.dropped.has(modelId)) return;
     const expected = modelId === this.modelId ? (await this.loadManifest()).get(key) : undefined;
     if (this.dropped.has(modelId)) return;
-    const length = Number(response.headers.get('content-length') ?? NaN);
+    const length = Number(served.get('content-length') ?? NaN);
     const size = expected?.size ?? (Number.isFinite(length) ? length : null);
     if (size === null || size === 0 || (Number.isFinite(length) && length !== size)) return;
-    const headers = new Headers(response.headers);
+    const headers = new Headers(served);
     headers.set(EXPECTED_SIZE, String(size));
     if (expected?.sha256) headers.set(EXPECTED_SHA256, expected.sha256);
-    await cache.put(key, new Response(response.body, { status: 200, headers }));
+    await cache.put(key, new Response(body, { status: 200, headers }));
   }
 
   /**
