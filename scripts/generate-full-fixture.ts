@@ -27,9 +27,6 @@ import { INSTRUCT_EOS, TOKENIZER_SIZE, announceExternalData, instructTokenizerCo
 import { writeModelFile } from './llama-graph/model-file.ts';
 import { randomWeights } from './llama-graph/random-weights.ts';
 
-export const FULL_MODEL_ID = 'full-random/deepseek-coder-1.3b-instruct';
-export const FULL_MODEL_GGUF = 'deepseek-coder-1.3b-instruct.Q4_0.gguf';
-export const fullModelDir = join(root, 'fixtures', 'hub', FULL_MODEL_ID);
 
 /** DeepSeek Coder 1.3B's shape (its config.json). */
 export const DEEPSEEK_CODER_1_3B: LlamaConfig = {
@@ -42,6 +39,26 @@ export const DEEPSEEK_CODER_1_3B: LlamaConfig = {
   rmsNormEps: 1e-6,
   ropeTheta: 100000,
   ropeLinearFactor: 4,
+};
+
+/**
+ * DeepSeek Coder 6.7B's shape (its config.json: 32 layers, 32 heads of 128, no
+ * grouped-query attention). Only its GGUF is generated, by
+ * `scripts/measure-gguf-conversion.ts --shape 6.7b`: 3.8 GB, for the
+ * conversion's figures at that size and a load on WebGPU.
+ */
+export const DEEPSEEK_CODER_6_7B: LlamaConfig = { ...DEEPSEEK_CODER_1_3B, hiddenSize: 4096, intermediateSize: 11008, numLayers: 32, numHeads: 32 };
+
+/** A random-weight model of one of DeepSeek Coder's shapes: its mirror id, its GGUF's name and its geometry. */
+export interface FullShape {
+  id: string;
+  gguf: string;
+  config: LlamaConfig;
+}
+
+export const FULL_SHAPES: Record<'1.3b' | '6.7b', FullShape> = {
+  '1.3b': { id: 'full-random/deepseek-coder-1.3b-instruct', gguf: 'deepseek-coder-1.3b-instruct.Q4_0.gguf', config: DEEPSEEK_CODER_1_3B },
+  '6.7b': { id: 'full-random/deepseek-coder-6.7b-instruct', gguf: 'deepseek-coder-6.7b-instruct.Q4_0.gguf', config: DEEPSEEK_CODER_6_7B },
 };
 
 const SEED = 20261201;
@@ -109,9 +126,13 @@ async function writeOnce(path: string, build: BuildOptions | 'gguf', force: bool
   console.log(`fixtures:full: wrote ${path} in ${seconds} s (process peak RSS so far ${peak} GiB)`);
 }
 
-/** The full-size model's seeded weights, drawn a tensor at a time on demand. */
-export function fullModelWeights() {
-  return randomWeights(DEEPSEEK_CODER_1_3B, { seed: SEED, tokenizerSize: TOKENIZER_SIZE, logitGain: LOGIT_GAIN });
+export const FULL_MODEL_ID = FULL_SHAPES['1.3b'].id;
+export const FULL_MODEL_GGUF = FULL_SHAPES['1.3b'].gguf;
+export const fullModelDir = join(root, 'fixtures', 'hub', FULL_MODEL_ID);
+
+/** A full-shape model's seeded weights, drawn a tensor at a time on demand. */
+export function fullModelWeights(config: LlamaConfig = DEEPSEEK_CODER_1_3B) {
+  return randomWeights(config, { seed: SEED, tokenizerSize: TOKENIZER_SIZE, logitGain: LOGIT_GAIN });
 }
 
 export async function generateFullFixture(options: Options): Promise<void> {

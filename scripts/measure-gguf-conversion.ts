@@ -1,11 +1,13 @@
 /**
- * `npx tsx scripts/measure-gguf-conversion.ts [--gguf PATH] [--dtype q4|q4f16]`:
+ * `npx tsx scripts/measure-gguf-conversion.ts [--gguf PATH | --shape 1.3b|6.7b] [--dtype q4|q4f16]`:
  * converts a GGUF file with the worker's code (header and tensors read by
  * Range requests over the file, the graph's weights streamed to external-data
  * chunks in a temporary folder) and prints the time and the process's peak
  * memory against the file's size. By default it converts the full-size 1.3B
- * random-weight Q4_0 file, writing only that file first, with the full-size
- * generator's code, when it is missing (~850 MB; minutes of CPU).
+ * random-weight Q4_0 file; `--shape 6.7b`, a random-weight file of DeepSeek
+ * Coder 6.7B's shape. Each is written first, with the full-size generator's
+ * code, when it is missing (1.3B: ~850 MB, 2 minutes of CPU; 6.7B: 3.8 GB,
+ * about 10), under fixtures/hub/full-random/, where the test mirror serves it.
  * The conversion runs in a process of its own, so its peak is its own.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,8 +20,8 @@ import { convertGguf } from '../workers/model-build/gguf-convert.ts';
 import { blobFetch, readGgufHeader } from '../workers/model-build/gguf-file.ts';
 import { ggufModel } from '../workers/model-build/gguf-model.ts';
 import type { ModelDtype } from '../workers/model-build/graph.ts';
-import { DEEPSEEK_CODER_1_3B, FULL_MODEL_GGUF, FULL_MODEL_ID, fullModelDir, fullModelWeights } from './generate-full-fixture.ts';
-import { INSTRUCT_EOS, instructTokenizerConfig, writeGgufFile } from './llama-graph/hub-repo.ts';
+import { FULL_SHAPES, fullModelWeights, type FullShape } from './generate-full-fixture.ts';
+import { INSTRUCT_EOS, instructTokenizerConfig, root, writeGgufFile } from './llama-graph/hub-repo.ts';
 
 const argv = process.argv.slice(2);
 const option = (flag: string) => {
@@ -69,22 +71,25 @@ async function measure(path: string, dtype: ModelDtype): Promise<void> {
   }
 }
 
-/** Writes only the full-size Q4_0 GGUF file, as `npm run fixtures:full` writes it (the same weights, so the same bytes). */
-function writeFullSizeGguf(path: string): void {
-  mkdirSync(fullModelDir, { recursive: true });
+/** Writes only a full-shape Q4_0 GGUF file; at 1.3B, as `npm run fixtures:full` writes it (the same weights, so the same bytes). */
+function writeFullShapeGguf(shape: FullShape, path: string): void {
+  mkdirSync(join(root, 'fixtures', 'hub', shape.id), { recursive: true });
   const started = performance.now();
-  writeGgufFile(path, FULL_MODEL_ID, DEEPSEEK_CODER_1_3B, fullModelWeights(), INSTRUCT_EOS, instructTokenizerConfig());
+  writeGgufFile(path, shape.id, shape.config, fullModelWeights(shape.config), INSTRUCT_EOS, instructTokenizerConfig());
   console.log(`wrote ${path} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
 const dtype = (option('--dtype') ?? 'q4') as ModelDtype;
-const path = option('--gguf') ?? join(fullModelDir, FULL_MODEL_GGUF);
+const shapeName = option('--shape') ?? '1.3b';
+if (!(shapeName in FULL_SHAPES)) throw new Error(`--shape must be ${Object.keys(FULL_SHAPES).join(' or ')}, got '${shapeName}'.`);
+const shape = FULL_SHAPES[shapeName as keyof typeof FULL_SHAPES];
+const path = option('--gguf') ?? join(root, 'fixtures', 'hub', shape.id, shape.gguf);
 if (argv.includes('--in-process')) {
   await measure(path, dtype);
 } else {
   if (!existsSync(path)) {
     if (option('--gguf')) throw new Error(`${path} does not exist.`);
-    writeFullSizeGguf(path);
+    writeFullShapeGguf(shape, path);
   }
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--gguf', path, '--in-process'], { stdio: 'inherit' });
   process.exitCode = child.status ?? 1;

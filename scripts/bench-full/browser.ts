@@ -61,16 +61,17 @@ export function launchChromium(): Promise<Browser> {
 /**
  * The renderer processes of the browser that keeps its profile in `profileDir`
  * (the page and its workers run in them), from /proc: each Chromium process
- * carries its profile's `--user-data-dir`.
+ * carries its profile's `--user-data-dir`. `type: 'gpu-process'` finds its GPU
+ * process instead, which holds WebGPU's buffers.
  */
-export function rendererPids(profileDir: string): number[] {
+export function rendererPids(profileDir: string, type = 'renderer'): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       // Chromium's child processes rewrite their command line into one space-separated string.
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split(/[\0 ]/);
-      if (args.includes('--type=renderer') && args.includes(`--user-data-dir=${profileDir}`)) pids.push(Number(entry));
+      if (args.includes(`--type=${type}`) && args.includes(`--user-data-dir=${profileDir}`)) pids.push(Number(entry));
     } catch {
       // The process exited meanwhile.
     }
@@ -89,7 +90,7 @@ export function peakResidentBytes(pid: number): number {
 }
 
 /**
- * Watches the renderers of one profile's browser and keeps the highest peak
+ * Watches the renderers (or the GPU process) of one profile's browser and keeps the highest peak
  * any of them reached, also of those that have exited by the end: it is
  * sampled while the engine runs.
  */
@@ -97,19 +98,27 @@ export class RendererMemory {
   private readonly seen = new Map<number, number>();
   private readonly timer: ReturnType<typeof setInterval>;
 
-  constructor(private readonly profileDir: string) {
+  constructor(
+    private readonly profileDir: string,
+    private readonly type = 'renderer',
+  ) {
     this.timer = setInterval(() => this.sample(), 500);
   }
 
   sample(): void {
-    for (const pid of rendererPids(this.profileDir)) this.seen.set(pid, Math.max(this.seen.get(pid) ?? 0, peakResidentBytes(pid)));
+    for (const pid of rendererPids(this.profileDir, this.type)) this.seen.set(pid, Math.max(this.seen.get(pid) ?? 0, peakResidentBytes(pid)));
   }
 
-  /** The highest peak among the profile's renderers, in bytes. */
-  stop(): number {
+  /** The highest peak so far among the watched processes, in bytes. */
+  peak(): number {
     this.sample();
-    clearInterval(this.timer);
     return Math.max(0, ...this.seen.values());
+  }
+
+  /** The highest peak among the watched processes, in bytes; stops watching. */
+  stop(): number {
+    clearInterval(this.timer);
+    return this.peak();
   }
 }
 

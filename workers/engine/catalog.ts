@@ -124,6 +124,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     unlisted: true,
   },
   gguf('full-random/deepseek-coder-1.3b-instruct/deepseek-coder-1.3b-instruct.Q4_0.gguf', 'dev-mirror', { unlisted: true }),
+  // DeepSeek Coder 6.7B's shape, only as a GGUF file (scripts/measure-gguf-browser.ts), on WebGPU only as the hub's 6.7B files.
+  gguf('full-random/deepseek-coder-6.7b-instruct/deepseek-coder-6.7b-instruct.Q4_0.gguf', 'dev-mirror', { unlisted: true, devices: ['webgpu'] }),
 ];
 
 export function catalogEntry(id: string): CatalogEntry | undefined {
