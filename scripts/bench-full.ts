@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
-import { confineToCores, launchChromium, startServer } from './bench-full/browser.ts';
+import { confineToCores, freshProfile, launchChromium, startServer } from './bench-full/browser.ts';
 import { FIDELITY_DTYPE, FIDELITY_TOLERANCE, runFidelity } from './bench-full/fidelity-run.ts';
 import { fidelityFailures, type FidelityCase } from './bench-full/fidelity.ts';
 import type { EngineFigures } from './bench-full/figures.ts';
@@ -69,9 +69,23 @@ try {
   let fidelity: FidelityCase[] = [];
   let fidelityFailed: string[] = [];
   if (options.fidelity && gguf) {
-    fidelity = await runFidelity(browser, { url: server.url, model: options.model, gguf, threads: options.threads, tokenizer: prompts.tokenizer });
+    // On disk, as for the speed figures: the converted file's external data does not fit an incognito context's Cache Storage.
+    const oursProfile = await freshProfile();
+    try {
+      fidelity = await runFidelity(browser, {
+        url: server.url,
+        model: options.model,
+        ...(options.fidelitySource === 'gguf' && { ourModel: `${options.model}/${gguf}` }),
+        gguf,
+        threads: options.threads,
+        tokenizer: prompts.tokenizer,
+        oursContext: oursProfile.context,
+      });
+    } finally {
+      await oursProfile.close();
+    }
     fidelityFailed = fidelity.flatMap((result) => fidelityFailures(result, FIDELITY_TOLERANCE));
-    console.log(`\nFidelity, ours (${FIDELITY_DTYPE}) against llama.cpp (${gguf}): next-token logits relative to our top-1`);
+    console.log(`\nFidelity, ours (${options.fidelitySource === 'gguf' ? `${gguf}, converted to ${FIDELITY_DTYPE}` : FIDELITY_DTYPE}) against llama.cpp (${gguf}): next-token logits relative to our top-1`);
     for (const result of fidelity) {
       console.log(
         `  ${JSON.stringify(result.prompt).slice(0, 40).padEnd(40)} top-10 overlap ${result.overlap}/10, max error ${result.maxAbsoluteError.toFixed(3)} (tolerance ${result.absoluteTolerance.toFixed(3)}), relative ${result.maxRelativeError.toFixed(3)}, margin ${result.margin.toFixed(3)}, greedy ${result.greedyChecked ? (result.greedyAgrees ? 'agrees' : 'DIFFERS') : 'not checked'}`,

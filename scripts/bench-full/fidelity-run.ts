@@ -52,6 +52,12 @@ export interface FidelityOptions {
   threads: number;
   tokenizer: PreTrainedTokenizer;
   tolerance?: FidelityTolerance;
+  /**
+   * Where our engine runs; a new incognito context of `browser` by default. An incognito context keeps
+   * Cache Storage in memory, where a converted full-size GGUF's external data does not fit: pass a
+   * context on disk for that.
+   */
+  oursContext?: BrowserContext;
 }
 
 /**
@@ -60,12 +66,12 @@ export interface FidelityOptions {
  */
 export async function runFidelity(browser: Browser, options: FidelityOptions): Promise<FidelityCase[]> {
   const tolerance = options.tolerance ?? FIDELITY_TOLERANCE;
-  const oursContext = await browser.newContext();
+  const oursContext = options.oursContext ?? (await browser.newContext());
   const wllamaContext = await browser.newContext();
   try {
     return await compareEngines(oursContext, wllamaContext, options, tolerance);
   } finally {
-    await oursContext.close();
+    if (!options.oursContext) await oursContext.close();
     await wllamaContext.close();
   }
 }

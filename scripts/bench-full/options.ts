@@ -25,6 +25,11 @@ export interface BenchOptions {
   fidelity: boolean;
   /** Run only the fidelity check: at full size on a small machine the speed figures take an hour. */
   fidelityOnly: boolean;
+  /**
+   * What our side of the fidelity check loads: 'onnx', the repository's q4 graph; 'gguf', the GGUF file
+   * itself, converted in the tab, so llama.cpp checks the converter's graph on the file it reads.
+   */
+  fidelitySource: 'onnx' | 'gguf';
   /** Port of the preview server; 0 picks a free one. */
   port: number;
   /** Where the JSON result goes. */
@@ -56,6 +61,12 @@ function flag(name: string, argv: string[], fallback: boolean): boolean {
   return value === 'true' || value === '1';
 }
 
+function fidelitySource(argv: string[]): BenchOptions['fidelitySource'] {
+  const value = raw('fidelity-source', argv) ?? 'onnx';
+  if (value !== 'onnx' && value !== 'gguf') throw new Error(`--fidelity-source must be onnx or gguf, got "${value}".`);
+  return value;
+}
+
 export function parseOptions(argv: string[]): BenchOptions {
   const dtype = (raw('dtype', argv) ?? 'q8') as Dtype;
   if (!DTYPES.includes(dtype)) throw new Error(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}".`);
@@ -76,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     engines: engines as EngineName[],
     fidelity: flag('fidelity', argv, true),
     fidelityOnly: flag('fidelity-only', argv, false),
+    fidelitySource: fidelitySource(argv),
     port: count('port', argv, 0, 0),
     out: raw('out', argv) ?? '.test-output/bench-full.json',
     skipBuild: flag('skip-build', argv, false),

@@ -18,6 +18,7 @@ describe('bench:full options', () => {
       threads: 2,
       engines: ['ours', 'transformers.js', 'wllama'],
       fidelity: true,
+      fidelitySource: 'onnx',
       skipBuild: false,
     });
   });
@@ -26,11 +27,12 @@ describe('bench:full options', () => {
     process.env.BENCH_PROMPT_TOKENS = '64';
     process.env.BENCH_ENGINES = 'ours,wllama';
     expect(parseOptions([]).promptTokens).toBe(64);
-    expect(parseOptions(['--prompt-tokens=32', '--skip-build', '--fidelity=false'])).toMatchObject({
+    expect(parseOptions(['--prompt-tokens=32', '--skip-build', '--fidelity=false', '--fidelity-source=gguf'])).toMatchObject({
       promptTokens: 32,
       engines: ['ours', 'wllama'],
       skipBuild: true,
       fidelity: false,
+      fidelitySource: 'gguf',
     });
   });
 
@@ -39,5 +41,6 @@ describe('bench:full options', () => {
     expect(() => parseOptions(['--threads=two'])).toThrow('--threads');
     expect(() => parseOptions(['--engines=ours,llama.cpp'])).toThrow('--engines');
     expect(() => parseOptions(['--dtype=q3'])).toThrow('--dtype');
+    expect(() => parseOptions(['--fidelity-source=q4'])).toThrow('--fidelity-source');
   });
 });
