@@ -9,13 +9,17 @@
  * them alike; figures are medians over the rounds. Then ORT's per-node
  * profile in Node, per op type and per part of the model.
  *
+ * `--model=PATH` times and profiles one ONNX file instead (the full-size
+ * model's, for one: fixtures/hub/full-random/deepseek-coder-1.3b-instruct/onnx/
+ * model_quantized.onnx), a graph of 1.3B's heads with the engine's inputs.
+ *
  * Flags: --layers=4 --dtype=q4 (or q8) --threads=2 --prompt-tokens=256
  * --decode-tokens=16 --rounds=3 --variants=plain,plain+keep,fused-norms,fused,plain+acc4,fused+acc4
  * (accuracy_level applies to q4's MatMulNBits only)
  * --node=true --browser=true --profile=true --out=.test-output/bench-graph.json
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { startBrowserBench } from './bench-graph/browser-run.ts';
 import { ensureModels, VARIANTS, benchConfig, type VariantName } from './bench-graph/models.ts';
 import { createSession, profilePasses, runPasses, type PassTimes, type RunShape } from './bench-graph/node-run.ts';
@@ -33,14 +37,16 @@ const threads = Number(flag('threads', '2'));
 const promptTokens = Number(flag('prompt-tokens', '256'));
 const decodeTokens = Number(flag('decode-tokens', '16'));
 const rounds = Number(flag('rounds', '3'));
-const variants = flag('variants', Object.keys(VARIANTS).join(',')).split(',') as VariantName[];
+const modelFile = flag('model', '');
+/** With --model, its one file, named after it; otherwise the built variants. */
+const variants = (modelFile ? [basename(modelFile)] : flag('variants', Object.keys(VARIANTS).join(',')).split(',')) as VariantName[];
 const node = flag('node', 'true') === 'true';
 const browser = flag('browser', 'true') === 'true';
 const profile = flag('profile', 'true') === 'true';
 const out = flag('out', '.test-output/bench-graph.json');
 const dtype = flag('dtype', 'q4') as ModelDtype;
 if (!['q4', 'q8'].includes(dtype)) throw new Error(`--dtype must be q4 or q8 (fp32 activations, as the passes feed), got '${dtype}'.`);
-for (const variant of variants) if (!(variant in VARIANTS)) throw new Error(`Unknown variant '${variant}': use ${Object.keys(VARIANTS).join(', ')}.`);
+if (!modelFile) for (const variant of variants) if (!(variant in VARIANTS)) throw new Error(`Unknown variant '${variant}': use ${Object.keys(VARIANTS).join(', ')}.`);
 
 const config = benchConfig(layers);
 const random = createRandom(7);
@@ -120,10 +126,12 @@ function printProfile(variant: string, summary: ProfileSummary): void {
   for (const [op, times] of Object.entries(summary.byOp)) if (times.prefillMs >= 0.05 || times.decodeMs >= 0.05) console.log(row(op, times));
 }
 
-const paths = ensureModels(layers, dtype, variants);
-console.log(`bench:graph: ${layers} layers at 1.3B width, ${dtype}, ${threads} threads, ${promptTokens} prompt tokens, ${decodeTokens} decoded, ${rounds} rounds`);
+const paths: Record<string, string> = modelFile ? { [variants[0]]: modelFile } : ensureModels(layers, dtype, variants);
+console.log(
+  `bench:graph: ${modelFile || `${layers} layers at 1.3B width, ${dtype}`}, ${threads} threads, ${promptTokens} prompt tokens, ${decodeTokens} decoded, ${rounds} rounds`,
+);
 
-const report: Record<string, unknown> = { layers, dtype, threads, promptTokens, decodeTokens, rounds };
+const report: Record<string, unknown> = { ...(modelFile ? { model: modelFile } : { layers, dtype }), threads, promptTokens, decodeTokens, rounds };
 if (node) {
   console.log('\nNode (onnxruntime-node, CPU):');
   const sessions = new Map<string, Awaited<ReturnType<typeof createSession>>>();
