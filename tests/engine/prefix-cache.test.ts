@@ -5,10 +5,16 @@
  * as computing everything afresh; whether the cache is extended or first cut
  * back to the shared prefix.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletion, ChatCompletionRequest, ChatMessage, Dtype } from '../../src/protocol/index.ts';
-import { CausalLM, keepLeadingPositions } from '../../workers/engine/causal-lm.ts';
+import { keepLeadingPositions } from '../../workers/engine/cached-passes.ts';
+import { CausalLM } from '../../workers/engine/causal-lm.ts';
 import type { Engine } from '../../workers/engine/engine.ts';
+import { STRIDE_BLOCK } from '../../workers/engine/host-kv-cache.ts';
 import { INSTRUCT, startEngine } from './harness.ts';
 
 const DTYPES: readonly Dtype[] = ['fp32', 'q4', 'q4f16'];
@@ -66,18 +72,33 @@ describe('keepLeadingPositions', () => {
   });
 });
 
-describe.each(DTYPES)('CausalLM.prefill on %s', (dtype) => {
+/** Loads the instruct model with its cache kept by the runtime, or in the worker (the graph read with fresh outputs, as on WASM). */
+async function loadInstruct(dtype: Dtype, cacheInWorker: boolean): Promise<CausalLM> {
+  // A disk cache of its own: the graph is stored as it was read, fresh outputs or not.
+  env.cacheDir = mkdtempSync(join(tmpdir(), 'deepseek-coder-web-cache-'));
+  const lm = await CausalLM.load({
+    id: INSTRUCT,
+    host: mirrorHost,
+    device: 'cpu',
+    dtype,
+    modelFileName: 'model',
+    freshKvOutputs: cacheInWorker,
+    onFileProgress: () => undefined,
+  });
+  expect(lm.keepsCacheInWorker).toBe(cacheInWorker);
+  return lm;
+}
+
+const STORAGES = DTYPES.flatMap((dtype) => [
+  { dtype, cacheInWorker: false, where: 'the runtime' },
+  { dtype, cacheInWorker: true, where: 'the worker' },
+]);
+
+describe.each(STORAGES)('CausalLM.prefill on $dtype, the cache kept by $where', ({ dtype, cacheInWorker }) => {
   let lm: CausalLM;
 
   beforeAll(async () => {
-    lm = await CausalLM.load({
-      id: INSTRUCT,
-      host: mirrorHost,
-      device: 'cpu',
-      dtype,
-      modelFileName: 'model',
-      onFileProgress: () => undefined,
-    });
+    lm = await loadInstruct(dtype, cacheInWorker);
   });
 
   afterAll(async () => {
@@ -140,6 +161,37 @@ describe.each(DTYPES)('CausalLM.prefill on %s', (dtype) => {
     const result = await lm.prefill(other);
     expect(result.reusedTokens).toBe(0);
     expect(maxAbsDiff(result.logits, expected)).toBeLessThan(TOLERANCE[dtype]);
+  });
+});
+
+describe.each(['fp32', 'q4'] as const)('the cache kept in the worker, on %s', (dtype) => {
+  let inRuntime: CausalLM;
+  let inWorker: CausalLM;
+
+  beforeAll(async () => {
+    inRuntime = await loadInstruct(dtype, false);
+    inWorker = await loadInstruct(dtype, true);
+  });
+
+  afterAll(async () => {
+    await inRuntime?.dispose();
+    await inWorker?.dispose();
+  });
+
+  it('computes what the runtime-kept cache does over a long prompt and a decode across stride blocks', async () => {
+    // More than one prefill chunk, and a decode that crosses several stride blocks.
+    const source = 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\n'.repeat(12);
+    const ids = inWorker.encodePrompt(source);
+    expect(ids.length).toBeGreaterThan(300);
+    let expected = (await inRuntime.prefill(ids)).logits;
+    let actual = (await inWorker.prefill(ids)).logits;
+    for (let step = 0; step < 2 * STRIDE_BLOCK + 3; step++) {
+      expect(maxAbsDiff(actual, expected)).toBeLessThan(TOLERANCE[dtype]);
+      let next = 0;
+      for (let i = 1; i < expected.length; i++) if (expected[i] > expected[next]) next = i;
+      expected = await inRuntime.forward([next]);
+      actual = await inWorker.forward([next]);
+    }
   });
 });
 

@@ -76,7 +76,7 @@ export function browserHost(devModelHost: string | null, store: ModelStore, cach
     isCached: (modelId) => store.isCached(modelId),
     downloadFetch: resumableFetch(networkFetch, (url, file, headers) => cache.putFile(url, file, headers)),
     modelCache: {
-      beginLoad: async (modelId, host, onRepair) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair),
+      beginLoad: async (modelId, host, onRepair, graphs) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair, graphs),
       repairAfterFailure: () => cache.repairAfterFailure(),
     },
     async detectDevice(): Promise<DeviceReport> {

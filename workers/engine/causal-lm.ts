@@ -1,20 +1,18 @@
 /**
- * The one place that touches transformers.js: loading a tokenizer and an ONNX
- * causal LM from the hub layout, and running forward passes with a KV cache we
- * own. Sampling, stopping and streaming live elsewhere.
+ * A causal LM as the engine sees it: a tokenizer and an ONNX decoder loaded
+ * through transformers.js from the hub layout, and prefill and forward passes
+ * over a KV cache we own, whose passes run in cached-passes.ts (the cache as
+ * the runtime returns it) or host-kv-cache.ts (kept in the worker, on WASM).
+ * Sampling, stopping and streaming live elsewhere.
  */
-import {
-  AutoModelForCausalLM,
-  AutoTokenizer,
-  DynamicCache,
-  Tensor,
-  env,
-  type PreTrainedModel,
-  type PreTrainedTokenizer,
-} from '@huggingface/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatMessage, Device, Dtype } from '../../src/protocol/types.ts';
+import { freshKvName } from '../model-build/fresh-kv-outputs.ts';
+import { RuntimeKvPasses, type CachedPasses, type PassLogits } from './cached-passes.ts';
 import { DownloadGuard } from './download-guard.ts';
+import { freshKvFetch } from './fresh-kv-graphs.ts';
 import { GpuDeviceWatch, runtimeGpuDevice } from './gpu-device.ts';
+import { HostKvPasses, type KvGeometry, type RuntimeSession } from './host-kv-cache.ts';
 import type { Fetch } from './resumable-download.ts';
 import { TokenTable } from './token-text.ts';
 
@@ -41,6 +39,12 @@ export interface LoadRequest {
   repo?: string;
   /** The network fetch downloads go through; the runtime's own by default. */
   fetch?: Fetch;
+  /**
+   * Read the graph with fresh key and value outputs (fresh-kv-graphs.ts), so
+   * the cache is kept in the worker: on WASM, where the runtime copies every
+   * output out of its heap. The model cache must read it the same way.
+   */
+  freshKvOutputs?: boolean;
   /** Aborting stops the downloads and rejects the load. */
   signal?: AbortSignal;
   onFileProgress: (progress: FileProgress) => void;
@@ -60,6 +64,13 @@ interface SessionInputMetadata {
   type?: string;
 }
 
+/** What is read of the runtime's session: its inputs and outputs. */
+interface SessionInfo {
+  inputNames?: string[];
+  outputNames?: string[];
+  inputMetadata?: SessionInputMetadata[];
+}
+
 interface ModelConfig {
   eos_token_id?: number | number[];
   vocab_size?: number;
@@ -71,7 +82,7 @@ interface ModelConfig {
   head_dim?: number;
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, float16: 2 };
+const BYTES_PER_ELEMENT: Record<KvGeometry['type'], number> = { float32: 4, float16: 2 };
 
 /** An ONNX graph or one of its external-data files. */
 const GRAPH_FILE = /\.onnx(_data(_\d+)?)?$/;
@@ -90,7 +101,7 @@ export interface Prefill {
 }
 
 export class CausalLM {
-  private cache: DynamicCache | null = null;
+  private readonly passes: CachedPasses;
   /** The tokens whose keys and values the cache holds, in order. */
   private cachedIds: number[] = [];
   private tokenTableInstance: TokenTable | null = null;
@@ -105,7 +116,19 @@ export class CausalLM {
     readonly dtype: Dtype,
     /** The WebGPU device's loss, raced by every pass; null on other devices. */
     private readonly gpu: GpuDeviceWatch | null,
-  ) {}
+  ) {
+    const session = this.session;
+    // A graph given fresh key and value outputs at load (WASM) keeps its cache here; any other, as the runtime returns it.
+    this.passes =
+      session?.outputNames?.includes(freshKvName(0, 'key'))
+        ? new HostKvPasses(model.sessions.model as RuntimeSession, this.kvGeometry(session.inputMetadata))
+        : new RuntimeKvPasses(model, (work) => this.onDevice(work), session?.inputNames?.includes('num_logits_to_keep') ?? false);
+  }
+
+  /** Whether this model keeps its KV cache in the worker's memory (HostKvPasses) rather than as the runtime returns it. */
+  get keepsCacheInWorker(): boolean {
+    return this.passes instanceof HostKvPasses;
+  }
 
   /** Set once the GPU device this model ran on was lost: the model cannot run any more. */
   get deviceLost(): Error | null {
@@ -121,7 +144,8 @@ export class CausalLM {
     env.allowRemoteModels = true;
     env.allowLocalModels = false;
     // Stays installed after the load: a request transformers.js makes late, for a load already cancelled, must fail too.
-    const downloads = new DownloadGuard(request.fetch ?? RUNTIME_FETCH, request.signal);
+    const network = request.fetch ?? RUNTIME_FETCH;
+    const downloads = new DownloadGuard(request.freshKvOutputs ? freshKvFetch(network) : network, request.signal);
     env.fetch = downloads.fetch;
     const graphFiles = new Set<string>();
     const arrivedGraphFiles = new Set<string>();
@@ -228,12 +252,20 @@ export class CausalLM {
 
   /** KV-cache bytes per token, from the layer geometry and the cache dtype the graph declares. */
   get kvBytesPerToken(): number {
+    const { layers, heads, headDim, type } = this.kvGeometry(this.session?.inputMetadata);
+    return 2 * layers * heads * headDim * BYTES_PER_ELEMENT[type];
+  }
+
+  /** The cache's shape per token, from the layer geometry and the cache dtype the graph declares. */
+  private kvGeometry(inputs: SessionInputMetadata[] | undefined): KvGeometry {
     const { num_hidden_layers, num_attention_heads, hidden_size } = this.config;
-    const kvHeads = this.config.num_key_value_heads ?? num_attention_heads;
-    const headDim = this.config.head_dim ?? hidden_size / num_attention_heads;
-    const kvInput = this.session?.inputMetadata?.find((input) => input.name.startsWith('past_key_values.'));
-    const bytes = BYTES_PER_ELEMENT[kvInput?.type ?? 'float32'] ?? 4;
-    return 2 * num_hidden_layers * kvHeads * headDim * bytes;
+    const kvInput = inputs?.find((input) => input.name.startsWith('past_key_values.'));
+    return {
+      layers: num_hidden_layers,
+      heads: this.config.num_key_value_heads ?? num_attention_heads,
+      headDim: this.config.head_dim ?? hidden_size / num_attention_heads,
+      type: kvInput?.type === 'float16' ? 'float16' : 'float32',
+    };
   }
 
   /** Base (completion) models ship no chat template. */
@@ -264,9 +296,8 @@ export class CausalLM {
 
   /** Forgets the KV cache, so the next `forward` starts a new sequence. */
   async reset(): Promise<void> {
-    await this.cache?.dispose();
-    this.cache = null;
     this.cachedIds = [];
+    await this.passes.reset();
   }
 
   /** How many leading tokens of `ids` a `prefill` now would take from the cache: all it shares with them but the last. */
@@ -318,71 +349,35 @@ export class CausalLM {
     return logits;
   }
 
-  /**
-   * Keeps the first `length` positions of every cached key and value. Tensors
-   * on the GPU are read back and sliced here; ORT uploads them again on the
-   * next pass, which still costs far less than recomputing the prefix.
-   */
+  /** Keeps the first `length` cached positions. */
   private async truncateCache(length: number): Promise<void> {
-    const cache = this.cache;
-    if (!cache) return;
-    const kept: Record<string, Tensor> = {};
-    for (const [name, tensor] of Object.entries(cache) as [string, Tensor][]) {
-      const [batch, heads, sequence, headDim] = tensor.dims;
-      const data = tensor.location === 'gpu-buffer' ? await this.onDevice(tensor.ort_tensor.getData()) : tensor.data;
-      const sliced = keepLeadingPositions(data as KvData, heads * batch, sequence, headDim, length);
-      kept[name] = new Tensor(tensor.type as 'float32', sliced as Float32Array, [batch, heads, length, headDim]);
-    }
-    await cache.dispose();
-    this.cache = new DynamicCache(kept);
+    await this.passes.truncate(length);
     this.cachedIds = this.cachedIds.slice(0, length);
   }
 
-  /**
-   * Whether the graph takes `num_logits_to_keep` (graphs built with that
-   * option; the hub's exports have no such input): then a pass computes the
-   * final norm and lm_head only for the rows it needs.
-   */
-  private get keepsLogitsRows(): boolean {
-    return this.session?.inputNames?.includes('num_logits_to_keep') ?? false;
-  }
-
-  private get session(): { inputNames?: string[]; inputMetadata?: SessionInputMetadata[] } | undefined {
-    return this.model.sessions.model as { inputNames?: string[]; inputMetadata?: SessionInputMetadata[] } | undefined;
+  private get session(): SessionInfo | undefined {
+    return this.model.sessions.model as SessionInfo | undefined;
   }
 
   private async forwardChunk(ids: number[], onRow?: LogitsRowListener): Promise<Float32Array> {
-    const past = this.cachedIds.length;
-    const total = past + ids.length;
+    const total = this.cachedIds.length + ids.length;
     // Only the last row is read, unless every row's logits are listened to. (The graph reads 0 as every row.)
     const rowsNeeded = onRow ? ids.length : 1;
-    const outputs = (await this.onDevice(
-      this.model.forward({
-        input_ids: new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
-        attention_mask: new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-        position_ids: new Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]),
-        ...(this.keepsLogitsRows && { num_logits_to_keep: new Tensor('int64', BigInt64Array.of(BigInt(rowsNeeded)), []) }),
-        past_key_values: this.cache ?? undefined,
-      }),
-    )) as Record<string, Tensor>;
-
-    const presents: Record<string, Tensor> = {};
-    for (const [name, tensor] of Object.entries(outputs)) {
-      if (name.startsWith('present.')) presents[name.replace('present.', 'past_key_values.')] = tensor;
+    let logits: PassLogits;
+    try {
+      logits = await this.passes.run(ids, rowsNeeded);
+    } catch (error) {
+      // A pass that failed part way may have left the cache behind its ids: start the next sequence afresh.
+      await this.reset().catch(() => undefined);
+      throw error;
     }
-    if (this.cache) this.cache.update(presents);
-    else this.cache = new DynamicCache(presents);
     // No spread: an argument list this long would overflow the stack.
     for (const id of ids) this.cachedIds.push(id);
 
-    const logits = outputs.logits;
-    // [1, rows, vocab]: the rows are the chunk's last ones, all of them in a graph without num_logits_to_keep.
-    const [, rows, vocab] = logits.dims;
-    const data = logits.data as Float32Array;
+    // The rows are the chunk's last ones, all of them in a graph without num_logits_to_keep.
+    const { data, rows, vocab } = logits;
     if (onRow) for (let row = 0; row < rows; row++) onRow(data.subarray(row * vocab, (row + 1) * vocab), total - rows + row);
-    const last = data.slice((rows - 1) * vocab, rows * vocab);
-    logits.dispose();
-    return last;
+    return data.slice((rows - 1) * vocab, rows * vocab);
   }
 
   async dispose(): Promise<void> {
@@ -393,21 +388,9 @@ export class CausalLM {
   }
 }
 
-type KvData = Float32Array | Uint16Array;
-
 function sharedPrefixLength(a: readonly number[], b: readonly number[]): number {
   const limit = Math.min(a.length, b.length);
   let length = 0;
   while (length < limit && a[length] === b[length]) length += 1;
   return length;
-}
-
-/** Slices a [rows, sequence, headDim] block (rows = batch × heads) down to its first `length` positions. */
-export function keepLeadingPositions<T extends KvData>(data: T, rows: number, sequence: number, headDim: number, length: number): T {
-  const kept = new (data.constructor as new (size: number) => T)(rows * length * headDim);
-  for (let row = 0; row < rows; row++) {
-    const from = row * sequence * headDim;
-    kept.set(data.subarray(from, from + length * headDim), row * length * headDim);
-  }
-  return kept;
 }

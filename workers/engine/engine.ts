@@ -49,6 +49,7 @@ import { DownloadGuard } from './download-guard.ts';
 import { convertedFetch, convertedGguf, retryingFetch, type ConvertedModel } from './gguf-load.ts';
 import { loadFailure } from './load-errors.ts';
 import { cacheStorageUsable, type Fetch } from './resumable-download.ts';
+import type { GraphReading } from './verified-cache.ts';
 import { CATALOG, DEFAULT_MODEL_FILE_NAME, GGUF_DTYPES, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
 import { generate, type ConstrainedOutput, type GenerationResult } from './generate.ts';
 import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
@@ -89,7 +90,7 @@ export interface EngineHost {
 /** The download cache as a load sees it: checked before use, and repaired after a load that failed. */
 export interface ModelCacheCheck {
   /** Starts a load: what the model's files must be is learnt when first needed; `onRepair` hears of each damaged file found. */
-  beginLoad(modelId: string, host: string, onRepair: (notice: string) => void): Promise<void>;
+  beginLoad(modelId: string, host: string, onRepair: (notice: string) => void, graphs: GraphReading): Promise<void>;
   /** Deletes the cached files of the load that fail their checksums; resolves with their paths. */
   repairAfterFailure(): Promise<string[]>;
 }
@@ -262,6 +263,8 @@ export class Engine {
         };
         onProgress?.(lastProgress);
       };
+      // On WASM the KV cache is kept in the worker, so each pass copies only its new keys and values out of the runtime.
+      const freshKvOutputs = runtime.device === 'wasm';
       // From the first session on, ONNX Runtime's thread pool is fixed for the page.
       this.runtimeStarted = true;
       const attempt = () =>
@@ -273,6 +276,7 @@ export class Engine {
           externalData: converted?.externalData ?? entry?.externalData,
           repo: converted?.repo,
           fetch: converted && this.host.downloadFetch ? convertedFetch(converted, this.host.downloadFetch) : this.host.downloadFetch,
+          freshKvOutputs,
           signal,
           onFileProgress: report,
           onPreparing: () => {
@@ -287,7 +291,7 @@ export class Engine {
         : null;
       const cache = this.host.modelCache;
       const tell = (notice: string) => onProgress?.({ ...lastProgress, notice });
-      await cache?.beginLoad(modelId, host, tell);
+      await cache?.beginLoad(modelId, host, tell, { freshKvOutputs });
       let lm: CausalLM;
       try {
         try {

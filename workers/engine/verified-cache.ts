@@ -16,6 +16,8 @@
  *   a model is cached only when all of its files are.
  */
 import { env } from '@huggingface/transformers';
+import { withoutFreshKvAppendix } from '../model-build/fresh-kv-outputs.ts';
+import { freshKvResponse, isGraphFileUrl } from './fresh-kv-graphs.ts';
 import { parseConvertedPath } from './gguf-load.ts';
 import { cacheStorageUsable } from './resumable-download.ts';
 
@@ -34,6 +36,11 @@ const EXPECTED_SIZE = 'x-expected-size';
 /** How long a load waits for the hub's file list before going on without it. */
 const MANIFEST_TIMEOUT_MS = 10_000;
 const EXPECTED_SHA256 = 'x-expected-sha256';
+/** How a load's graphs are read from the cache. */
+export interface GraphReading {
+  /** Add each layer's fresh keys and values to the graph's outputs, where its cache is grown by Concat. */
+  freshKvOutputs: boolean;
+}
 
 /**
  * Where a cached response came from: the model and the file inside its repository. A GGUF
@@ -67,6 +74,7 @@ export class VerifiedCache {
   /** The manifest once fetched; until then, what each entry recorded when it was stored. */
   private known: Manifest = new Map();
   private onRepair: (notice: string) => void = () => {};
+  private freshKvOutputs = false;
   /** Models deleted since their load began: their files still arriving are not stored. */
   private readonly dropped = new Set<string>();
 
@@ -74,10 +82,13 @@ export class VerifiedCache {
 
   /**
    * Starts a load: where to learn what its files must be (asked at most once,
-   * and only when needed; empty when the hub cannot be asked), and where to
-   * say what was repaired.
+   * and only when needed; empty when the hub cannot be asked), where to say
+   * what was repaired, and whether the graphs it reads get fresh key and value
+   * outputs (fresh-kv-outputs.ts: on WASM, where fetching only those saves a
+   * copy of the whole cache every pass).
    */
-  beginLoad(modelId: string, manifest: () => Promise<Manifest>, onRepair: (notice: string) => void): void {
+  beginLoad(modelId: string, manifest: () => Promise<Manifest>, onRepair: (notice: string) => void, graphs: GraphReading): void {
+    this.freshKvOutputs = graphs.freshKvOutputs;
     this.dropped.delete(modelId);
     this.modelId = modelId;
     this.manifestSource = manifest;
@@ -116,8 +127,9 @@ export class VerifiedCache {
     if (!cache) return undefined;
     const response = await cache.match(key);
     if (!response || parseFileUrl(key) === null) return response;
-    const problem = sizeProblem((await response.clone().blob()).size, this.expectedSize(key, response));
-    if (problem === null) return response;
+    const { size } = await response.clone().blob();
+    const problem = sizeProblem(size, this.expectedSize(key, response));
+    if (problem === null) return this.freshKvOutputs && isGraphFileUrl(key) ? freshKvResponse(response, size) : response;
     await cache.delete(key);
     this.onRepair(`${parseFileUrl(key)?.path ?? key} in the browser cache was ${problem}, so it was deleted and is downloaded again.`);
     return undefined;
@@ -127,6 +139,13 @@ export class VerifiedCache {
   async put(key: string, response: Response): Promise<void> {
     // The runtime's own files (ONNX Runtime's WASM) are stored as they come.
     if (parseFileUrl(key) === null) return (await this.open())?.put(key, response);
+    if (this.freshKvOutputs && isGraphFileUrl(key)) {
+      // transformers.js stores the bytes it read, fresh outputs and all; the cache keeps the file as the hub serves it.
+      const file = await withoutFreshKvAppendix(await response.blob());
+      const headers = new Headers(response.headers);
+      headers.set('content-length', String(file.size));
+      return this.store(key, headers, file);
+    }
     return this.store(key, response.headers, response.body);
   }
 
