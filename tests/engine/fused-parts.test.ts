@@ -10,20 +10,10 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildModel, type BuildOptions, type LlamaConfig } from '../../workers/model-build/graph.ts';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
+import { SMALL_LLAMA } from '../unit/small-llama.ts';
 
 const TOLERANCE = 1e-4;
-const config: LlamaConfig = {
-  vocabSize: 512,
-  hiddenSize: 64,
-  intermediateSize: 96,
-  numLayers: 2,
-  numHeads: 4,
-  headDim: 16,
-  rmsNormEps: 1e-6,
-  ropeTheta: 100000,
-  ropeLinearFactor: 4,
-  maxPositions: 256,
-};
+const config: LlamaConfig = { ...SMALL_LLAMA, vocabSize: 512, maxPositions: 256 };
 const weights = randomWeights(config, { seed: 11, tokenizerSize: 500, logitGain: 4 });
 const PROMPT = Array.from({ length: 40 }, (_, i) => (i * 37) % 500);
 const SPLIT = 23;

@@ -16,20 +16,11 @@ import {
   withFreshKvOutputs,
   withoutFreshKvAppendix,
 } from '../../workers/model-build/fresh-kv-outputs.ts';
+import { SMALL_LLAMA } from './small-llama.ts';
 
 const { onnx } = onnxProto;
 
-const config: LlamaConfig = {
-  vocabSize: 320,
-  hiddenSize: 64,
-  intermediateSize: 96,
-  numLayers: 3,
-  numHeads: 4,
-  headDim: 16,
-  rmsNormEps: 1e-6,
-  ropeTheta: 100000,
-  ropeLinearFactor: 4,
-};
+const config: LlamaConfig = { ...SMALL_LLAMA, numLayers: 3 };
 const weights = randomWeights(config, { seed: 5, tokenizerSize: 300, logitGain: 4 });
 
 /** The model's bytes; `nodesLast` puts the nodes in a second graph field after the weights, as the fixture writer does. */

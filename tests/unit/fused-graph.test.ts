@@ -10,19 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { rotaryCaches } from '../../workers/model-build/fused-layers.ts';
 import { buildGraph, type BuildOptions, type Graph, type LlamaConfig } from '../../workers/model-build/graph.ts';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
+import { SMALL_LLAMA } from './small-llama.ts';
 
-const config: LlamaConfig = {
-  vocabSize: 320,
-  hiddenSize: 64,
-  intermediateSize: 96,
-  numLayers: 3,
-  numHeads: 4,
-  headDim: 16,
-  rmsNormEps: 1e-6,
-  ropeTheta: 100000,
-  ropeLinearFactor: 4,
-  maxPositions: 512,
-};
+const config: LlamaConfig = { ...SMALL_LLAMA, numLayers: 3, maxPositions: 512 };
 const weights = randomWeights(config, { seed: 3, tokenizerSize: 300, logitGain: 4 });
 
 function graph(options: BuildOptions): Promise<Graph> {

@@ -9,18 +9,9 @@ import { llamaMetadata, llamaTensors, writeGguf, type GgufTokenizer } from '../.
 import { ropeInterleavedRow } from '../../workers/model-build/rope-rows.ts';
 import { quantizeQ4Symmetric } from '../../workers/model-build/quantize.ts';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
+import { SMALL_LLAMA } from './small-llama.ts';
 
-const config: LlamaConfig = {
-  vocabSize: 32256,
-  hiddenSize: 64,
-  intermediateSize: 96,
-  numLayers: 2,
-  numHeads: 4,
-  headDim: 16,
-  rmsNormEps: 1e-6,
-  ropeTheta: 100000,
-  ropeLinearFactor: 4,
-};
+const config: LlamaConfig = { ...SMALL_LLAMA, vocabSize: 32256 };
 const weights = randomWeights(config, { seed: 7, tokenizerSize: 32022, logitGain: 4 });
 const tokenizer: GgufTokenizer = {
   tokenizerJson: JSON.parse(readFileSync('fixtures/deepseek-coder/tokenizer.json', 'utf8')) as GgufTokenizer['tokenizerJson'],
