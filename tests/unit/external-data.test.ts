@@ -13,20 +13,11 @@ import { writeModelFile } from '../../scripts/llama-graph/model-file.ts';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
 import { ExternalDataWriter, chunkFileName, externalDataConfig, externalLocation } from '../../workers/model-build/external-data.ts';
 import { buildModel, type LlamaConfig, type Tensor } from '../../workers/model-build/graph.ts';
+import { SMALL_LLAMA } from './small-llama.ts';
 
 const { onnx } = onnxProto;
 
-const config: LlamaConfig = {
-  vocabSize: 2048,
-  hiddenSize: 64,
-  intermediateSize: 128,
-  numLayers: 2,
-  numHeads: 4,
-  headDim: 16,
-  rmsNormEps: 1e-6,
-  ropeTheta: 100000,
-  ropeLinearFactor: 4,
-};
+const config: LlamaConfig = { ...SMALL_LLAMA, vocabSize: 2048, intermediateSize: 128 };
 const weights = randomWeights(config, { seed: 3, tokenizerSize: 2000, logitGain: 4 });
 
 let dir = '';

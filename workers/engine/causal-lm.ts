@@ -121,7 +121,7 @@ export class CausalLM {
     // A graph given fresh key and value outputs at load (WASM) keeps its cache here; any other, as the runtime returns it.
     this.passes =
       session?.outputNames?.includes(freshKvName(0, 'key'))
-        ? new HostKvPasses(model.sessions.model as RuntimeSession, this.kvGeometry(session.inputMetadata))
+        ? new HostKvPasses(model.sessions.model as RuntimeSession, this.kvGeometry)
         : new RuntimeKvPasses(model, (work) => this.onDevice(work), session?.inputNames?.includes('num_logits_to_keep') ?? false);
   }
 
@@ -252,14 +252,14 @@ export class CausalLM {
 
   /** KV-cache bytes per token, from the layer geometry and the cache dtype the graph declares. */
   get kvBytesPerToken(): number {
-    const { layers, heads, headDim, type } = this.kvGeometry(this.session?.inputMetadata);
+    const { layers, heads, headDim, type } = this.kvGeometry;
     return 2 * layers * heads * headDim * BYTES_PER_ELEMENT[type];
   }
 
   /** The cache's shape per token, from the layer geometry and the cache dtype the graph declares. */
-  private kvGeometry(inputs: SessionInputMetadata[] | undefined): KvGeometry {
+  private get kvGeometry(): KvGeometry {
     const { num_hidden_layers, num_attention_heads, hidden_size } = this.config;
-    const kvInput = inputs?.find((input) => input.name.startsWith('past_key_values.'));
+    const kvInput = this.session?.inputMetadata?.find((input) => input.name.startsWith('past_key_values.'));
     return {
       layers: num_hidden_layers,
       heads: this.config.num_key_value_heads ?? num_attention_heads,

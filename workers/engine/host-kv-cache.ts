@@ -169,12 +169,15 @@ function cacheTensor(type: KvGeometry['type'], bytes: Uint8Array, dims: number[]
 export class HostKvPasses implements CachedPasses {
   private readonly store: HostKvStore;
   private readonly fetches: string[];
+  /** The graph takes `num_logits_to_keep`: a pass then computes lm_head only for the rows it needs. */
+  private readonly keepsLogitsRows: boolean;
 
   constructor(
     private readonly session: RuntimeSession,
     geometry: KvGeometry,
   ) {
     this.store = new HostKvStore(geometry);
+    this.keepsLogitsRows = session.inputNames.includes('num_logits_to_keep');
     this.fetches = ['logits'];
     for (let layer = 0; layer < geometry.layers; layer++) for (const kind of KINDS) this.fetches.push(freshKvName(layer, kind));
   }
@@ -188,7 +191,7 @@ export class HostKvPasses implements CachedPasses {
       attention_mask: new Tensor('int64', this.store.attentionMask(ids.length), [1, stride + ids.length]).ort_tensor,
       position_ids: new Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(past + i)), [1, ids.length]).ort_tensor,
     };
-    if (this.session.inputNames.includes('num_logits_to_keep')) {
+    if (this.keepsLogitsRows) {
       feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.of(BigInt(rowsNeeded)), []).ort_tensor;
     }
     for (let layer = 0; layer < layers; layer++) {
