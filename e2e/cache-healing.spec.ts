@@ -105,7 +105,8 @@ test('a model the runtime cannot read fails in plain words, after one repair, an
   const failed = await load(page);
   expect(failed.error).toMatch(/^Loading 'tiny-random\/deepseek-coder-instruct' failed: the runtime could not read the model files/);
   expect(failed.error).not.toContain('ERROR_CODE');
-  expect(failed.details).toContain('ERROR_CODE');
+  // On WASM the engine walks the graph's fields before the runtime reads it (graph-reading.ts): the details are the walk's.
+  expect(failed.details).toMatch(/^The model file has a field of wire type \d+, which ONNX does not use, at byte \d+\.$/);
   expect(failed.notices).toEqual([expect.stringMatching(/did not match the hub's checksum/)]);
   expect(graphs).toHaveLength(2);
   await page.context().unroute(`**/${INSTRUCT}/resolve/main/${GRAPH}`);

@@ -14,6 +14,7 @@ import type { ChatCompletion, ChatCompletionRequest, ChatMessage, Dtype } from '
 import { keepLeadingPositions } from '../../workers/engine/cached-passes.ts';
 import { CausalLM } from '../../workers/engine/causal-lm.ts';
 import type { Engine } from '../../workers/engine/engine.ts';
+import { GraphReading } from '../../workers/engine/graph-reading.ts';
 import { STRIDE_BLOCK } from '../../workers/engine/host-kv-cache.ts';
 import { INSTRUCT, startEngine } from './harness.ts';
 
@@ -82,7 +83,7 @@ async function loadInstruct(dtype: Dtype, cacheInWorker: boolean): Promise<Causa
     device: 'cpu',
     dtype,
     modelFileName: 'model',
-    freshKvOutputs: cacheInWorker,
+    reading: new GraphReading(cacheInWorker, cacheInWorker),
     onFileProgress: () => undefined,
   });
   expect(lm.keepsCacheInWorker).toBe(cacheInWorker);

@@ -5,14 +5,16 @@
  * the runtime returns it) or host-kv-cache.ts (kept in the worker, on WASM).
  * Sampling, stopping and streaming live elsewhere.
  */
-import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatMessage, Device, Dtype } from '../../src/protocol/types.ts';
 import { freshKvName } from '../model-build/fresh-kv-outputs.ts';
 import { RuntimeKvPasses, type CachedPasses, type PassLogits } from './cached-passes.ts';
+import { DTYPE_SUFFIX } from './catalog.ts';
 import { DownloadGuard } from './download-guard.ts';
-import { freshKvFetch } from './fresh-kv-graphs.ts';
+import { GraphReading } from './graph-reading.ts';
 import { GpuDeviceWatch, runtimeGpuDevice } from './gpu-device.ts';
 import { HostKvPasses, type KvGeometry, type RuntimeSession } from './host-kv-cache.ts';
+import { externalDataChunks, type ExternalDataFormat, type LoadConfig } from './model-files.ts';
 import type { Fetch } from './resumable-download.ts';
 import { TokenTable } from './token-text.ts';
 
@@ -34,17 +36,18 @@ export interface LoadRequest {
   /** The ONNX graph's base name: `model`, or `decoder_model_merged` in older exports. */
   modelFileName: string;
   /** External-data chunks per ONNX file, where config.json does not declare them. */
-  externalData?: Record<string, number>;
+  externalData?: ExternalDataFormat;
   /** The repository transformers.js reads at `host`, when not `id`: a converted GGUF model's. */
   repo?: string;
   /** The network fetch downloads go through; the runtime's own by default. */
   fetch?: Fetch;
   /**
-   * Read the graph with fresh key and value outputs (fresh-kv-graphs.ts), so
-   * the cache is kept in the worker: on WASM, where the runtime copies every
-   * output out of its heap. The model cache must read it the same way.
+   * How the graph is read (graph-reading.ts): on WASM with fresh key and
+   * value outputs, so the cache is kept in the worker, and split, with its
+   * weights as external data. The model cache must read it the same way.
+   * Absent: as the hub serves it.
    */
-  freshKvOutputs?: boolean;
+  reading?: GraphReading;
   /** Aborting stops the downloads and rejects the load. */
   signal?: AbortSignal;
   onFileProgress: (progress: FileProgress) => void;
@@ -145,14 +148,15 @@ export class CausalLM {
     env.allowLocalModels = false;
     // Stays installed after the load: a request transformers.js makes late, for a load already cancelled, must fail too.
     const network = request.fetch ?? RUNTIME_FETCH;
-    const downloads = new DownloadGuard(request.freshKvOutputs ? freshKvFetch(network) : network, request.signal);
+    const reading = request.reading ?? new GraphReading(false, false);
+    const downloads = new DownloadGuard(reading.fetch(network), request.signal);
     env.fetch = downloads.fetch;
+    const repo = request.repo ?? request.id;
     const graphFiles = new Set<string>();
     const arrivedGraphFiles = new Set<string>();
     const progress_callback = (event: ProgressEvent) => {
-      if (event.status === 'progress' && event.file) {
-        request.onFileProgress({ file: event.file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
-      }
+      const file = event.file && reading.progressPath(repo, event.file);
+      if (event.status === 'progress' && file) request.onFileProgress({ file, loaded: event.loaded ?? 0, total: event.total ?? 0 });
       if (!event.file || !GRAPH_FILE.test(event.file)) return;
       if (event.status === 'initiate') graphFiles.add(event.file);
       if (event.status === 'done') {
@@ -161,13 +165,13 @@ export class CausalLM {
       }
     };
     const loading = (async () => {
-      const repo = request.repo ?? request.id;
       const tokenizer = await AutoTokenizer.from_pretrained(repo, { progress_callback });
+      const externalData = await externalDataToRead(request, repo, reading);
       const model = await AutoModelForCausalLM.from_pretrained(repo, {
         device: request.device,
         dtype: request.dtype,
         model_file_name: request.modelFileName,
-        ...(request.externalData && { use_external_data_format: request.externalData }),
+        ...(externalData && { use_external_data_format: externalData }),
         progress_callback,
       });
       const device = request.device === 'webgpu' ? await runtimeGpuDevice() : null;
@@ -386,6 +390,21 @@ export class CausalLM {
     await this.reset();
     await this.model.dispose();
   }
+}
+
+/**
+ * The external data transformers.js is told to read: the catalog's, or
+ * config.json's; and where the graph has none and is read split, the graph
+ * file itself as its one chunk.
+ */
+async function externalDataToRead(request: LoadRequest, repo: string, reading: GraphReading): Promise<ExternalDataFormat | undefined> {
+  if (!reading.externalWeights) return request.externalData;
+  const config = (await AutoConfig.from_pretrained(repo)) as LoadConfig;
+  const declared = request.externalData ?? config['transformers.js_config']?.use_external_data_format;
+  const graphFile = `${request.modelFileName}${DTYPE_SUFFIX[request.dtype]}.onnx`;
+  if (externalDataChunks(declared, graphFile, request.modelFileName) > 0) return declared;
+  reading.split(repo, `onnx/${graphFile}`);
+  return { ...(typeof declared === 'object' && declared), [graphFile]: 1 };
 }
 
 function sharedPrefixLength(a: readonly number[], b: readonly number[]): number {

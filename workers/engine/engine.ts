@@ -49,7 +49,7 @@ import { DownloadGuard } from './download-guard.ts';
 import { convertedFetch, convertedGguf, retryingFetch, type ConvertedModel } from './gguf-load.ts';
 import { loadFailure } from './load-errors.ts';
 import { cacheStorageUsable, type Fetch } from './resumable-download.ts';
-import type { GraphReading } from './verified-cache.ts';
+import { GraphReading } from './graph-reading.ts';
 import { CATALOG, DEFAULT_MODEL_FILE_NAME, GGUF_DTYPES, catalogEntry, resolveModelHost, type CatalogEntry } from './catalog.ts';
 import { generate, type ConstrainedOutput, type GenerationResult } from './generate.ts';
 import { GrammarCompiler, type CompiledJsonGrammar } from './grammar/index.ts';
@@ -263,8 +263,10 @@ export class Engine {
         };
         onProgress?.(lastProgress);
       };
-      // On WASM the KV cache is kept in the worker, so each pass copies only its new keys and values out of the runtime.
-      const freshKvOutputs = runtime.device === 'wasm';
+      // On WASM the KV cache is kept in the worker, so each pass copies only its new keys and values out of the runtime;
+      // and the graph is read apart from its weights, so the runtime does not parse them inside its heap.
+      const onWasm = runtime.device === 'wasm';
+      const reading = new GraphReading(onWasm, onWasm);
       // From the first session on, ONNX Runtime's thread pool is fixed for the page.
       this.runtimeStarted = true;
       const attempt = () =>
@@ -276,7 +278,7 @@ export class Engine {
           externalData: converted?.externalData ?? entry?.externalData,
           repo: converted?.repo,
           fetch: converted && this.host.downloadFetch ? convertedFetch(converted, this.host.downloadFetch) : this.host.downloadFetch,
-          freshKvOutputs,
+          reading,
           signal,
           onFileProgress: report,
           onPreparing: () => {
@@ -291,7 +293,7 @@ export class Engine {
         : null;
       const cache = this.host.modelCache;
       const tell = (notice: string) => onProgress?.({ ...lastProgress, notice });
-      await cache?.beginLoad(modelId, host, tell, { freshKvOutputs });
+      await cache?.beginLoad(modelId, host, tell, reading);
       let lm: CausalLM;
       try {
         try {

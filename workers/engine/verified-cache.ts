@@ -17,7 +17,7 @@
  */
 import { env } from '@huggingface/transformers';
 import { withoutFreshKvAppendix } from '../model-build/fresh-kv-outputs.ts';
-import { freshKvResponse, isGraphFileUrl } from './fresh-kv-graphs.ts';
+import { GraphReading, isGraphFileUrl } from './graph-reading.ts';
 import { parseConvertedPath } from './gguf-load.ts';
 import { cacheStorageUsable } from './resumable-download.ts';
 
@@ -36,11 +36,6 @@ const EXPECTED_SIZE = 'x-expected-size';
 /** How long a load waits for the hub's file list before going on without it. */
 const MANIFEST_TIMEOUT_MS = 10_000;
 const EXPECTED_SHA256 = 'x-expected-sha256';
-/** How a load's graphs are read from the cache. */
-export interface GraphReading {
-  /** Add each layer's fresh keys and values to the graph's outputs, where its cache is grown by Concat. */
-  freshKvOutputs: boolean;
-}
 
 /**
  * Where a cached response came from: the model and the file inside its repository. A GGUF
@@ -74,7 +69,7 @@ export class VerifiedCache {
   /** The manifest once fetched; until then, what each entry recorded when it was stored. */
   private known: Manifest = new Map();
   private onRepair: (notice: string) => void = () => {};
-  private freshKvOutputs = false;
+  private reading = new GraphReading(false, false);
   /** Models deleted since their load began: their files still arriving are not stored. */
   private readonly dropped = new Set<string>();
 
@@ -83,12 +78,11 @@ export class VerifiedCache {
   /**
    * Starts a load: where to learn what its files must be (asked at most once,
    * and only when needed; empty when the hub cannot be asked), where to say
-   * what was repaired, and whether the graphs it reads get fresh key and value
-   * outputs (fresh-kv-outputs.ts: on WASM, where fetching only those saves a
-   * copy of the whole cache every pass).
+   * what was repaired, and how the runtime reads its graphs (graph-reading.ts:
+   * on WASM with fresh key and value outputs, and split from their weights).
    */
-  beginLoad(modelId: string, manifest: () => Promise<Manifest>, onRepair: (notice: string) => void, graphs: GraphReading): void {
-    this.freshKvOutputs = graphs.freshKvOutputs;
+  beginLoad(modelId: string, manifest: () => Promise<Manifest>, onRepair: (notice: string) => void, reading: GraphReading): void {
+    this.reading = reading;
     this.dropped.delete(modelId);
     this.modelId = modelId;
     this.manifestSource = manifest;
@@ -122,16 +116,18 @@ export class VerifiedCache {
     return (await cacheStorageUsable()) ? caches.open(this.name) : null;
   }
 
+  /** `key`'s file as the load reads it; a split graph's two parts (graph-reading.ts) are both read from the one file the hub serves. */
   async match(key: string): Promise<Response | undefined> {
     const cache = await this.open();
     if (!cache) return undefined;
-    const response = await cache.match(key);
-    if (!response || parseFileUrl(key) === null) return response;
-    const { size } = await response.clone().blob();
-    const problem = sizeProblem(size, this.expectedSize(key, response));
-    if (problem === null) return this.freshKvOutputs && isGraphFileUrl(key) ? freshKvResponse(response, size) : response;
-    await cache.delete(key);
-    this.onRepair(`${parseFileUrl(key)?.path ?? key} in the browser cache was ${problem}, so it was deleted and is downloaded again.`);
+    const fileKey = this.reading.splitPart(key)?.graphUrl ?? key;
+    const response = await cache.match(fileKey);
+    if (!response || parseFileUrl(fileKey) === null) return response;
+    const file = await response.blob();
+    const problem = sizeProblem(file.size, this.expectedSize(fileKey, response));
+    if (problem === null) return this.reading.fromCache(key, file, response.headers);
+    await cache.delete(fileKey);
+    this.onRepair(`${parseFileUrl(fileKey)?.path ?? fileKey} in the browser cache was ${problem}, so it was deleted and is downloaded again.`);
     return undefined;
   }
 
@@ -139,7 +135,9 @@ export class VerifiedCache {
   async put(key: string, response: Response): Promise<void> {
     // The runtime's own files (ONNX Runtime's WASM) are stored as they come.
     if (parseFileUrl(key) === null) return (await this.open())?.put(key, response);
-    if (this.freshKvOutputs && isGraphFileUrl(key)) {
+    // A split graph's parts are not files of the hub's: its download stores the file itself.
+    if (this.reading.splitPart(key)) return;
+    if (this.reading.freshKvOutputs && isGraphFileUrl(key)) {
       // transformers.js stores the bytes it read, fresh outputs and all; the cache keeps the file as the hub serves it.
       const file = await withoutFreshKvAppendix(await response.blob());
       const headers = new Headers(response.headers);
