@@ -263,10 +263,10 @@ export class Engine {
         };
         onProgress?.(lastProgress);
       };
-      // On WASM the KV cache is kept in the worker, so each pass copies only its new keys and values out of the runtime;
-      // and the graph is read apart from its weights, so the runtime does not parse them inside its heap.
-      const onWasm = runtime.device === 'wasm';
-      const reading = new GraphReading(onWasm, onWasm);
+      // On WASM the KV cache is kept in the worker, so each pass copies only its new keys and values out of the runtime.
+      // On every device the graph is read apart from its weights, so the runtime does not parse them inside its heap
+      // (on WebGPU they go from the file straight to the GPU).
+      const reading = new GraphReading(runtime.device === 'wasm', true);
       // From the first session on, ONNX Runtime's thread pool is fixed for the page.
       this.runtimeStarted = true;
       const attempt = () =>

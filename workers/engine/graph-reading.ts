@@ -1,14 +1,15 @@
 /**
  * How one load reads its graph files, whether they come from the network or
  * from the browser's cache. The cache itself keeps files as the hub serves
- * them; on WASM the runtime reads them changed in two ways:
- * - with fresh key and value outputs (model-build/fresh-kv-outputs.ts), so
- *   the worker keeps the KV cache;
+ * them; the runtime reads them changed in two ways:
+ * - on WASM, with fresh key and value outputs (model-build/fresh-kv-outputs.ts),
+ *   so the worker keeps the KV cache;
  * - split (model-build/external-weights.ts): a graph whose weights are inline
  *   is read as the graph alone, with its weights as external data, plus the
  *   file itself as that data, under the name transformers.js asks for
  *   (`{graph}_data`). The runtime then builds its session without parsing the
- *   weights inside its heap: less memory at load, and a faster build.
+ *   weights inside its heap: less memory at load, and a faster build (on
+ *   WebGPU the weights go from the file straight to the GPU).
  */
 import { FRESH_KV_APPENDIX_BYTES, withFreshKvOutputs } from '../model-build/fresh-kv-outputs.ts';
 import { graphOfStream, graphWithExternalWeights } from '../model-build/external-weights.ts';
