@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { ExternalDataWriter, externalLocation } from '../../workers/model-build/external-data.ts';
 import { buildGraph, modelProto, type BuildOptions, type Graph, type LlamaConfig, type Tensor, type WeightSource } from '../../workers/model-build/graph.ts';
+import { encodeVarint } from '../../workers/model-build/protobuf-wire.ts';
 
 const { onnx } = onnxProto;
 
@@ -89,12 +90,12 @@ function initializerFieldLength(tensor: Tensor): number {
   if (!external) return fieldLength(onnx.TensorProto.encode(tensor).finish().length);
   // The tensor without raw_data, then field 9 (raw_data): a tag, a length and the bytes.
   const withoutData = onnx.TensorProto.create({ name: tensor.name, dataType: tensor.dataType, dims: tensor.dims });
-  const body = onnx.TensorProto.encode(withoutData).finish().length + 1 + varint(external.length).length + external.length;
+  const body = onnx.TensorProto.encode(withoutData).finish().length + 1 + encodeVarint(external.length).length + external.length;
   return fieldLength(body);
 }
 
 function fieldLength(bodyLength: number): number {
-  return 1 + varint(bodyLength).length + bodyLength;
+  return 1 + encodeVarint(bodyLength).length + bodyLength;
 }
 
 function writeSingleFile(path: string, graph: Graph, kept: Tensor[], graphLength: number, chunkPath: (name: string) => string): void {
@@ -103,7 +104,7 @@ function writeSingleFile(path: string, graph: Graph, kept: Tensor[], graphLength
   const out = openSync(`${path}.partial`, 'w');
   // ModelProto field 7 (graph), wire type 2.
   writeSync(out, onnx.ModelProto.encode(model).finish());
-  writeSync(out, Uint8Array.of(0x3a, ...varint(graphLength)));
+  writeSync(out, Uint8Array.of(0x3a, ...encodeVarint(graphLength)));
   for (const tensor of kept) {
     const external = externalLocation(tensor);
     let body: Uint8Array;
@@ -117,21 +118,10 @@ function writeSingleFile(path: string, graph: Graph, kept: Tensor[], graphLength
       body = onnx.TensorProto.encode(tensor).finish();
     }
     // GraphProto field 5 (initializer), wire type 2: tag, length, bytes.
-    writeSync(out, Uint8Array.of(0x2a, ...varint(body.length)));
+    writeSync(out, Uint8Array.of(0x2a, ...encodeVarint(body.length)));
     writeSync(out, body);
   }
   writeSync(out, onnx.GraphProto.encode(graph).finish());
   closeSync(out);
   renameSync(`${path}.partial`, path);
-}
-
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  bytes.push(rest);
-  return bytes;
 }

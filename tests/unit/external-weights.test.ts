@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
 import { INLINE_BELOW_BYTES } from '../../workers/model-build/external-data.ts';
 import { WeightSplitter, graphOfStream, graphWithExternalWeights } from '../../workers/model-build/external-weights.ts';
-import { buildGraph, modelProto, type BuildOptions, type LlamaConfig, type Tensor } from '../../workers/model-build/graph.ts';
-import { SMALL_LLAMA } from './small-llama.ts';
+import type { BuildOptions, LlamaConfig } from '../../workers/model-build/graph.ts';
+import { SMALL_LLAMA, modelFileBytes } from './small-llama.ts';
 
 const { onnx } = onnxProto;
 
@@ -19,17 +19,8 @@ const config: LlamaConfig = { ...SMALL_LLAMA, numLayers: 3 };
 const weights = randomWeights(config, { seed: 11, tokenizerSize: 300, logitGain: 4 });
 const DATA_NAME = 'model_q4.onnx_data';
 
-/** The model's bytes; `nodesLast` puts the nodes in a second graph field after the weights, as the fixture writer does. */
-async function modelBytes(options: BuildOptions, nodesLast = false): Promise<Uint8Array> {
-  const initializers: Tensor[] = [];
-  const graph = await buildGraph(config, weights, options, (tensor) => void initializers.push(tensor));
-  graph.initializer = initializers;
-  if (!nodesLast) return onnx.ModelProto.encode(modelProto(graph)).finish();
-  const nodes = graph.node;
-  graph.node = [];
-  const head = onnx.ModelProto.encode(modelProto(graph)).finish();
-  const tail = onnx.ModelProto.encode({ graph: { node: nodes } }).finish();
-  return new Uint8Array([...head, ...tail]);
+function modelBytes(options: BuildOptions, nodesLast = false): Promise<Uint8Array> {
+  return modelFileBytes(config, weights, options, nodesLast);
 }
 
 function splitInChunks(bytes: Uint8Array, chunkBytes: number): Uint8Array {

@@ -8,7 +8,7 @@
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { randomWeights } from '../../scripts/llama-graph/random-weights.ts';
-import { buildGraph, modelProto, type BuildOptions, type LlamaConfig, type Tensor } from '../../workers/model-build/graph.ts';
+import type { BuildOptions, LlamaConfig } from '../../workers/model-build/graph.ts';
 import {
   CacheGrowthScanner,
   FRESH_KV_APPENDIX_BYTES,
@@ -16,24 +16,15 @@ import {
   withFreshKvOutputs,
   withoutFreshKvAppendix,
 } from '../../workers/model-build/fresh-kv-outputs.ts';
-import { SMALL_LLAMA } from './small-llama.ts';
+import { SMALL_LLAMA, modelFileBytes } from './small-llama.ts';
 
 const { onnx } = onnxProto;
 
 const config: LlamaConfig = { ...SMALL_LLAMA, numLayers: 3 };
 const weights = randomWeights(config, { seed: 5, tokenizerSize: 300, logitGain: 4 });
 
-/** The model's bytes; `nodesLast` puts the nodes in a second graph field after the weights, as the fixture writer does. */
-async function modelBytes(options: BuildOptions, nodesLast = false): Promise<Uint8Array> {
-  const initializers: Tensor[] = [];
-  const graph = await buildGraph(config, weights, options, (tensor) => void initializers.push(tensor));
-  graph.initializer = initializers;
-  if (!nodesLast) return onnx.ModelProto.encode(modelProto(graph)).finish();
-  const nodes = graph.node;
-  graph.node = [];
-  const head = onnx.ModelProto.encode(modelProto(graph)).finish();
-  const tail = onnx.ModelProto.encode({ graph: { node: nodes } }).finish();
-  return new Uint8Array([...head, ...tail]);
+function modelBytes(options: BuildOptions, nodesLast = false): Promise<Uint8Array> {
+  return modelFileBytes(config, weights, options, nodesLast);
 }
 
 function scan(bytes: Uint8Array, chunkBytes: number): Uint8Array {

@@ -19,19 +19,13 @@
  */
 import onnxProto from 'onnx-proto';
 import { INLINE_BELOW_BYTES } from './external-data.ts';
+import { MAX_HEADER_BYTES, MODEL_GRAPH, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT, encodeVarint, readFieldHeader } from './protobuf-wire.ts';
 
 const { onnx } = onnxProto;
 
-/** Fields walked into or cut (onnx.proto numbering). */
-const MODEL_GRAPH = 7;
+/** Fields walked into or cut (onnx.proto numbering), besides the model's graph. */
 const GRAPH_INITIALIZER = 5;
 const TENSOR_RAW_DATA = 9;
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH = 2;
-const WIRE_FIXED32 = 5;
-/** A tag and a length are at most 10 bytes each. */
-const MAX_HEADER_BYTES = 20;
 /** What a file reader asks for at a time: the graph's nodes come in a few reads, each initializer's small fields in one. */
 const READ_WINDOW_BYTES = 64 * 1024;
 
@@ -48,16 +42,6 @@ interface Frame {
   moved: { offset: number; length: number } | null;
 }
 
-function varint(value: number): number[] {
-  const bytes: number[] = [];
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  bytes.push(value);
-  return bytes;
-}
-
 function concat(parts: Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
@@ -66,18 +50,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return bytes;
-}
-
-/** Reads a varint at `at`, or null when `bytes` ends before it does. */
-function readVarint(bytes: Uint8Array, at: number, end: number): { value: number; next: number } | null {
-  let value = 0;
-  let scale = 1;
-  for (let i = at; i < end && i < at + 10; i++) {
-    value += (bytes[i] & 0x7f) * scale;
-    if ((bytes[i] & 0x80) === 0) return { value, next: i + 1 };
-    scale *= 128;
-  }
-  return null;
 }
 
 /**
@@ -140,23 +112,15 @@ export class WeightSplitter {
   }
 
   private readHeader(payload: number): void {
-    const bytes = this.header;
     const end = this.headerLength;
-    const tag = readVarint(bytes, 0, end);
-    let length = 0;
-    let complete = tag !== null;
-    const wire = tag ? tag.value % 8 : -1;
-    if (tag && (wire === WIRE_VARINT || wire === WIRE_LENGTH)) {
-      const value = readVarint(bytes, tag.next, end);
-      complete = value !== null && value.next === end;
-      length = wire === WIRE_LENGTH && value ? value.value : 0;
-    }
-    if (!complete || !tag) {
+    // The header grows a byte at a time, so it is complete exactly when it first reads whole.
+    const header = readFieldHeader(this.header, end);
+    if (!header) {
       if (end === MAX_HEADER_BYTES) throw new Error(`The model file has a malformed field at byte ${payload - end}.`);
       return;
     }
     this.headerLength = 0;
-    this.beginField(Math.floor(tag.value / 8), wire, length, bytes.slice(0, end), payload);
+    this.beginField(header.number, header.wire, header.length, this.header.slice(0, end), payload);
   }
 
   private beginField(field: number, wire: number, length: number, header: Uint8Array, payload: number): void {
@@ -188,7 +152,7 @@ export class WeightSplitter {
       const frame = this.frames.pop() as Frame;
       if (frame.moved) frame.parts.push(this.externalReference(frame.moved));
       const bytes = concat(frame.parts);
-      this.top.parts.push(new Uint8Array([...varint((frame.field << 3) | WIRE_LENGTH), ...varint(bytes.length)]), bytes);
+      this.top.parts.push(new Uint8Array([...encodeVarint((frame.field << 3) | WIRE_LENGTH), ...encodeVarint(bytes.length)]), bytes);
     }
   }
 

@@ -25,6 +25,7 @@
  * walk has seen the graph; it ends with a marker, so a stored copy can shed it.
  */
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
+import { MAX_HEADER_BYTES, MODEL_GRAPH, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT, readFieldHeader, type FieldHeader } from './protobuf-wire.ts';
 
 const { onnx } = onnxProto;
 
@@ -33,16 +34,9 @@ export const FRESH_KV_APPENDIX_BYTES = 64 * 1024;
 const MARKER = new TextEncoder().encode(' deepseek-coder-web fresh-kv outputs v1');
 
 /** Fields of ModelProto and GraphProto read here (onnx.proto numbering). */
-const MODEL_GRAPH = 7;
 const MODEL_DOC_STRING = 6;
 const GRAPH_NODE = 1;
 const GRAPH_OUTPUT = 12;
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH = 2;
-const WIRE_FIXED32 = 5;
-/** A tag and a length are at most 10 bytes each. */
-const MAX_HEADER_BYTES = 20;
 /** A node or output larger than this is not one the walk needs: it gives up and adds nothing. */
 const MAX_KEPT_FIELD_BYTES = 1 << 20;
 
@@ -52,39 +46,6 @@ export type KvKind = 'key' | 'value';
 
 export function freshKvName(layer: number, kind: KvKind): string {
   return `fresh.${layer}.${kind}`;
-}
-
-interface Header {
-  number: number;
-  wire: number;
-  /** The length of a length-delimited field's payload. */
-  length: number;
-  /** The header's bytes, the value of a varint field included. */
-  size: number;
-}
-
-/** Reads a varint at `at`, or null when `bytes` ends before it does. */
-function readVarint(bytes: Uint8Array, at: number, end: number): { value: number; next: number } | null {
-  let value = 0;
-  let scale = 1;
-  for (let i = at; i < end && i < at + 10; i++) {
-    value += (bytes[i] & 0x7f) * scale;
-    if ((bytes[i] & 0x80) === 0) return { value, next: i + 1 };
-    scale *= 128;
-  }
-  return null;
-}
-
-function readHeader(bytes: Uint8Array, end: number): Header | null {
-  const tag = readVarint(bytes, 0, end);
-  if (!tag) return null;
-  const wire = tag.value % 8;
-  const number = Math.floor(tag.value / 8);
-  if (wire === WIRE_VARINT || wire === WIRE_LENGTH) {
-    const value = readVarint(bytes, tag.next, end);
-    return value ? { number, wire, length: wire === WIRE_LENGTH ? value.value : 0, size: value.next } : null;
-  }
-  return { number, wire, length: 0, size: tag.next };
 }
 
 /**
@@ -120,7 +81,7 @@ export class CacheGrowthScanner {
       } else {
         if (this.headerLength === 0 && this.graphEnd !== null && offset >= this.graphEnd) this.graphEnd = null;
         this.header[this.headerLength++] = chunk[at++];
-        const header = readHeader(this.header, this.headerLength);
+        const header = readFieldHeader(this.header, this.headerLength);
         if (header) {
           this.headerLength = 0;
           this.begin(header, this.position + at);
@@ -131,7 +92,7 @@ export class CacheGrowthScanner {
   }
 
   /** Starts on a field whose payload begins at `payload`: walks into the graph, keeps its nodes and outputs, skips the rest. */
-  private begin(header: Header, payload: number): void {
+  private begin(header: FieldHeader, payload: number): void {
     if (header.wire === WIRE_FIXED64) this.skipUntil = payload + 8;
     else if (header.wire === WIRE_FIXED32) this.skipUntil = payload + 4;
     else if (header.wire !== WIRE_LENGTH) {
