@@ -112,8 +112,8 @@ test.describe('with engine pages open', () => {
     expect(usageChunk.choices).toEqual([]);
     const { prompt_tokens, completion_tokens, total_tokens } = whole.usage!;
     expect(usageChunk.usage).toMatchObject({ prompt_tokens, completion_tokens, total_tokens });
-    // The same prompt again: all of it but the last token was still in the KV cache.
-    expect(whole.usage!.prompt_tokens_details).toEqual({ cached_tokens: prompt_tokens - 1 });
+    // The same prompt again: all of it was still in the KV cache, and its logits remembered.
+    expect(whole.usage!.prompt_tokens_details).toEqual({ cached_tokens: prompt_tokens });
     const finishChunk = rest.at(-2)!;
     expect(finishChunk.choices[0].finish_reason).toBe(whole.choices[0].finish_reason);
     const deltas = rest.slice(0, -2);

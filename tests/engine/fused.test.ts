@@ -150,15 +150,24 @@ describe('num_logits_to_keep in the engine', () => {
       const passes = recordPasses(lm);
       const ids = lm.encodePrompt(LONG_TEXT);
       await lm.prefill(ids);
-      // Chunks of 256 up to the last token, then the last token alone: one row of logits each.
-      const chunks = Array.from({ length: Math.ceil((ids.length - 1) / 256) }, (_, i) => Math.min(256, ids.length - 1 - 256 * i));
+      // Chunks of 256, the last token in the last: one row of logits each.
+      const chunks = Array.from({ length: Math.ceil(ids.length / 256) }, (_, i) => Math.min(256, ids.length - 256 * i));
       expect(chunks.length).toBeGreaterThan(1);
-      expect(passes).toEqual([...chunks, 1].map((inputRows) => ({ keep: 1n, inputRows, logitsRows: 1 })));
+      expect(passes).toEqual(chunks.map((inputRows) => ({ keep: 1n, inputRows, logitsRows: 1 })));
+      // A repeat takes the logits that prefill left: no pass.
+      passes.length = 0;
+      expect((await lm.prefill(ids)).reusedTokens).toBe(ids.length);
+      expect(passes).toEqual([]);
       passes.length = 0;
       const positions: number[] = [];
       await lm.scorePrompt(ids.slice(0, 20), (_, position) => positions.push(position));
-      expect(passes).toEqual([{ keep: 19n, inputRows: 19, logitsRows: 19 }]);
+      // Every row, the last token's included: its row is what a prefill of these ids then takes.
+      expect(passes).toEqual([{ keep: 20n, inputRows: 20, logitsRows: 20 }]);
       expect(positions).toEqual(Array.from({ length: 19 }, (_, i) => i));
+      // A prefill of the same ids then runs the last chunk again, one row kept, as a cold prefill runs it.
+      passes.length = 0;
+      expect((await lm.prefill(ids.slice(0, 20))).reusedTokens).toBe(0);
+      expect(passes).toEqual([{ keep: 1n, inputRows: 20, logitsRows: 1 }]);
     } finally {
       await lm.dispose();
     }
@@ -171,6 +180,17 @@ describe('completions with echo and logprobs on the fused graph', () => {
   beforeAll(async () => {
     engine = new Engine(nodeHost(mirror.host));
     await engine.load(FUSED, { device: 'cpu', dtype: 'q4' });
+  });
+
+  it('echo with logprobs does not change the answer: generation after scoring matches a cold plain run', async () => {
+    // A fresh engine, so the plain run is cold. Scoring keeps every row, which may round the last one otherwise: it runs the last chunk again.
+    const request = { model: FUSED, prompt: LONG_TEXT, temperature: 0.8, seed: 5, logprobs: 1, max_tokens: 6 } as const;
+    const plain = await engine.complete(request);
+    const scored = await engine.complete({ ...request, echo: true });
+    const generated = plain.choices[0].logprobs?.token_logprobs ?? [];
+    expect(generated.length).toBe(6);
+    expect(scored.choices[0].logprobs?.token_logprobs.slice(-generated.length)).toEqual(generated);
+    expect(scored.choices[0].text).toBe(LONG_TEXT + plain.choices[0].text);
   });
 
   it("scores every prompt token (all rows' logits) as the plain graph does, then answers the same", async () => {

@@ -16,6 +16,12 @@ export interface PassLogits {
 }
 
 export interface CachedPasses {
+  /**
+   * The graph takes `num_logits_to_keep`, so a pass computes the final rows
+   * only for the rows asked for, and a row's logits may round differently
+   * with how many rows the pass computed.
+   */
+  readonly keepsLogitsRows: boolean;
   /** Runs `ids` after the cached positions and keeps their keys and values; `rowsNeeded` is how many last rows are read. */
   run(ids: number[], rowsNeeded: number): Promise<PassLogits>;
   /** Keeps the first `length` cached positions. */
@@ -34,8 +40,7 @@ export class RuntimeKvPasses implements CachedPasses {
     private readonly model: PreTrainedModel,
     /** Races GPU work against the device's loss; identity elsewhere. */
     private readonly onDevice: <T>(work: Promise<T>) => Promise<T>,
-    /** The graph takes `num_logits_to_keep`: a pass then computes the final norm and lm_head only for the rows it needs. */
-    private readonly keepsLogitsRows: boolean,
+    readonly keepsLogitsRows: boolean,
   ) {}
 
   async run(ids: number[], rowsNeeded: number): Promise<PassLogits> {

@@ -107,6 +107,13 @@ export class CausalLM {
   private readonly passes: CachedPasses;
   /** The tokens whose keys and values the cache holds, in order. */
   private cachedIds: number[] = [];
+  /**
+   * The next-token logits after the cache's first `length` tokens, as the
+   * prefill (or prompt scoring) that last ran left them. While the cache still
+   * holds those tokens, a prefill of them again (a repeat, or the next of `n`
+   * choices) takes these rather than running a pass. Read-only: handed out as copies.
+   */
+  private prefillEnd: { length: number; logits: Float32Array } | null = null;
   private tokenTableInstance: TokenTable | null = null;
   private vocabularyInstance: Map<string, number> | null = null;
   private longestTokenCharsValue: number | null = null;
@@ -301,12 +308,19 @@ export class CausalLM {
   /** Forgets the KV cache, so the next `forward` starts a new sequence. */
   async reset(): Promise<void> {
     this.cachedIds = [];
+    this.prefillEnd = null;
     await this.passes.reset();
   }
 
-  /** How many leading tokens of `ids` a `prefill` now would take from the cache: all it shares with them but the last. */
+  /**
+   * How many leading tokens of `ids` a `prefill` now would take from the
+   * cache: all of them when the cache holds them and their logits are
+   * remembered, else all it shares with them but the last.
+   */
   reusablePrefix(ids: number[]): number {
-    return Math.max(0, Math.min(sharedPrefixLength(this.cachedIds, ids), ids.length - 1));
+    const shared = sharedPrefixLength(this.cachedIds, ids);
+    if (ids.length > 0 && shared === ids.length && this.prefillEnd?.length === ids.length) return ids.length;
+    return Math.max(0, Math.min(shared, ids.length - 1));
   }
 
   /**
@@ -314,30 +328,41 @@ export class CausalLM {
    * shares with what the cache holds: a chat's earlier turns, or the prompt
    * again for the next of `n` choices.
    *
-   * The last prompt token always runs in a pass of its own, cached prefix or
-   * not. Kernels for one row and for many round differently, so this keeps a
-   * repeated request, and each of `n` choices, on exactly the arithmetic of a
-   * cold run: the same seed then gives the same tokens whatever ran before.
+   * A cold prefill runs the prompt in chunks from its start, the last token
+   * in the last chunk. A repeat of the prompt, or the next of `n` choices,
+   * runs no pass at all: it takes the logits that prefill left. Kernels for
+   * one row and for many round differently, so this keeps a repeated
+   * request, and each choice, on exactly the arithmetic of the cold run: the
+   * same seed then gives the same tokens whatever ran before.
    */
   async prefill(ids: number[], checkpoint: () => void = () => {}): Promise<Prefill> {
     const reusedTokens = this.reusablePrefix(ids);
     if (reusedTokens === 0) await this.reset();
     else if (reusedTokens < this.cachedIds.length) await this.truncateCache(reusedTokens);
-    await this.forward(ids.slice(reusedTokens, -1), checkpoint);
-    checkpoint();
-    return { logits: await this.forward(ids.slice(-1)), reusedTokens };
+    const remembered = reusedTokens === ids.length ? this.prefillEnd : null;
+    if (remembered) return { logits: remembered.logits.slice(), reusedTokens };
+    const logits = await this.forward(ids.slice(reusedTokens), checkpoint);
+    this.prefillEnd = { length: ids.length, logits: logits.slice() };
+    return { logits, reusedTokens };
   }
 
   /**
    * Starts a fresh sequence and hands `onRow` the next-token logits after each
    * token of `ids` but the last (the row at `position` predicts
-   * `ids[position + 1]`), to score a prompt. It leaves the cache as a cold
-   * `prefill` of `ids` does before its last token, so a `prefill` of the same
-   * ids that follows stays on the cold run's arithmetic.
+   * `ids[position + 1]`), to score a prompt. It runs the chunks a cold
+   * `prefill` of `ids` runs, so a `prefill` of the same ids that follows
+   * gives the cold run's logits: the last row, remembered, where every row
+   * is computed alike; else the last chunk again, one row kept as a cold
+   * prefill keeps it (its keys and values do not depend on the rows kept).
    */
   async scorePrompt(ids: number[], onRow: LogitsRowListener, checkpoint: () => void = () => {}): Promise<void> {
     await this.reset();
-    await this.forward(ids.slice(0, -1), checkpoint, onRow);
+    const lastPosition = ids.length - 1;
+    const logits = await this.forward(ids, checkpoint, (row, position) => {
+      if (position < lastPosition) onRow(row, position);
+    });
+    if (!this.passes.keepsLogitsRows) this.prefillEnd = { length: ids.length, logits };
+    else if (ids.length > 0) await this.truncateCache(Math.floor(lastPosition / PREFILL_CHUNK) * PREFILL_CHUNK);
   }
 
   /**
@@ -355,6 +380,7 @@ export class CausalLM {
 
   /** Keeps the first `length` cached positions. */
   private async truncateCache(length: number): Promise<void> {
+    if (this.prefillEnd && this.prefillEnd.length > length) this.prefillEnd = null;
     await this.passes.truncate(length);
     this.cachedIds = this.cachedIds.slice(0, length);
   }

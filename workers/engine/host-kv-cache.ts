@@ -169,8 +169,7 @@ function cacheTensor(type: KvGeometry['type'], bytes: Uint8Array, dims: number[]
 export class HostKvPasses implements CachedPasses {
   private readonly store: HostKvStore;
   private readonly fetches: string[];
-  /** The graph takes `num_logits_to_keep`: a pass then computes lm_head only for the rows it needs. */
-  private readonly keepsLogitsRows: boolean;
+  readonly keepsLogitsRows: boolean;
 
   constructor(
     private readonly session: RuntimeSession,
