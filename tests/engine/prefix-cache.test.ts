@@ -87,6 +87,8 @@ async function loadInstruct(dtype: Dtype, cacheInWorker: boolean): Promise<Causa
     onFileProgress: () => undefined,
   });
   expect(lm.keepsCacheInWorker).toBe(cacheInWorker);
+  // The hub's graph has no num_logits_to_keep: read split, it is given one.
+  expect(lm.keepsLogitsRows).toBe(cacheInWorker);
   return lm;
 }
 

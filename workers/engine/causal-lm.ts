@@ -140,6 +140,11 @@ export class CausalLM {
     return this.passes instanceof HostKvPasses;
   }
 
+  /** Whether a pass computes logits only for the rows asked for: the graph takes `num_logits_to_keep`, its own or added when it was read split. */
+  get keepsLogitsRows(): boolean {
+    return this.passes.keepsLogitsRows;
+  }
+
   /** Set once the GPU device this model ran on was lost: the model cannot run any more. */
   get deviceLost(): Error | null {
     return this.gpu?.lost ?? null;

@@ -9,10 +9,14 @@
  *   file itself as that data, under the name transformers.js asks for
  *   (`{graph}_data`). The runtime then builds its session without parsing the
  *   weights inside its heap: less memory at load, and a faster build (on
- *   WebGPU the weights go from the file straight to the GPU).
+ *   WebGPU the weights go from the file straight to the GPU). A split graph
+ *   is also given `num_logits_to_keep` where it lacks it
+ *   (model-build/logits-rows.ts), so a prefill computes the positions past
+ *   the last attention for the last row alone.
  */
 import { FRESH_KV_APPENDIX_BYTES, withFreshKvOutputs } from '../model-build/fresh-kv-outputs.ts';
 import { graphOfStream, graphWithExternalWeights } from '../model-build/external-weights.ts';
+import { withNumLogitsToKeep } from '../model-build/logits-rows.ts';
 import type { Fetch } from './resumable-download.ts';
 
 /** An ONNX graph file, not one of its external-data files. */
@@ -86,8 +90,9 @@ export class GraphReading {
     return graphPath !== null && this.splitPaths.has(prefix + graphPath) ? graphPath : path;
   }
 
-  /** A graph's bytes as the runtime reads them. */
-  private graphResponse(graph: Uint8Array, served: Headers): Response {
+  /** A split graph's bytes as the runtime reads them. */
+  private graphResponse(split: Uint8Array, served: Headers): Response {
+    const graph = withNumLogitsToKeep(split) ?? split;
     const response = sized(new Blob([graph as BlobPart]), graph.length, served);
     return this.freshKvOutputs ? freshKvResponse(response, graph.length) : response;
   }

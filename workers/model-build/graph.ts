@@ -128,7 +128,11 @@ export class GraphBuilder {
   /** The sink's writes not yet awaited: settled before each weight is read, so at most one tensor is in flight. */
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly emit: InitializerSink) {}
+  constructor(
+    private readonly emit: InitializerSink,
+    /** Prefixes every tensor name made here: nodes added to a graph someone else built stay clear of its names. */
+    private readonly namespace = '',
+  ) {}
 
   /** Waits until the sink has taken everything it was given. */
   async settled(): Promise<void> {
@@ -158,7 +162,7 @@ export class GraphBuilder {
   /** A new tensor name. */
   fresh(hint: string): string {
     this.counter += 1;
-    return `/${hint}_${this.counter}`;
+    return `/${this.namespace}${hint}_${this.counter}`;
   }
 
   op(
@@ -423,7 +427,7 @@ export async function buildGraph(config: LlamaConfig, weights: WeightSource, opt
  * sequence, …], with the input read as transformers.js means it: 0 keeps
  * every position (the slice starts at −0 = 0), and so does a count past the length.
  */
-function lastPositionsSlicer(g: GraphBuilder): (x: string) => string {
+export function lastPositionsSlicer(g: GraphBuilder): (x: string) => string {
   const start = g.within('logits', () => g.op('Neg', [g.op('Unsqueeze', [NUM_LOGITS_TO_KEEP, g.int64('/logits/unsqueeze_axes', [0])])]));
   const end = g.int64('/logits/slice_end', [Number.MAX_SAFE_INTEGER]);
   const axes = g.int64('/logits/slice_axes', [1]);
