@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { INSTRUCT, isStartupHubLookup, loadModel, openApp } from './helpers.ts';
 import { startEngine } from '../tests/engine/harness.ts';
 
 const MODEL_FILE = /\/hf-mirror\//;
+const GRAPH_FILES = { q4: 'model_q4.onnx', q4f16: 'model_q4f16.onnx', fp32: 'model.onnx' } as const;
 
 test('the page is cross-origin isolated, so WASM runs multi-threaded, on every core up to 4', async ({ page }) => {
   await openApp(page);
@@ -45,6 +47,13 @@ for (const [device, dtype] of [
     await openApp(page);
     const loaded = await loadModel(page, device, dtype);
     expect(loaded).toMatchObject({ id: INSTRUCT, device, dtype });
+    // The graph was read split from its weights on either device: only a split graph is given
+    // num_logits_to_keep (model-build/logits-rows.ts), and the fixture's file has none of its own.
+    expect(readFileSync(`fixtures/hub/${INSTRUCT}/onnx/${GRAPH_FILES[dtype]}`).includes('num_logits_to_keep')).toBe(false);
+    const names = await page.evaluate(() => window.deepseek.internals.sessionReport());
+    expect(names?.inputs).toContain('num_logits_to_keep');
+    // On WASM the worker keeps the KV cache, from the fresh outputs the graph is given when it is read.
+    expect(names?.outputs.some((name) => name.startsWith('fresh.'))).toBe(device === 'wasm');
     const completion = await page.evaluate(
       ([model, maxTokens]) =>
         window.deepseek.chat.completions.create({
@@ -150,23 +159,37 @@ test('first-step logits agree between Node CPU and browser WASM (q4)', async ({ 
   expect(maxDifference).toBeLessThan(1e-3);
 });
 
-test('a second load, after a reload, is served from the browser cache', async ({ page }) => {
-  const modelRequests: string[] = [];
-  page.context().on('request', (request) => {
-    if (MODEL_FILE.test(request.url())) modelRequests.push(request.url());
-  });
-  await openApp(page);
-  await loadModel(page, 'wasm', 'q4');
-  const firstLoad = modelRequests.filter((url) => !url.endsWith('.stamp'));
-  expect(firstLoad.some((url) => url.endsWith('onnx/model_q4.onnx'))).toBe(true);
+for (const device of ['wasm', 'webgpu'] as const) {
+  test(`on ${device}, a second load, after a reload, is served from the browser cache, the runtime reading the weights from it a tensor at a time`, async ({ page }) => {
+    const modelRequests: string[] = [];
+    page.context().on('request', (request) => {
+      if (MODEL_FILE.test(request.url())) modelRequests.push(request.url());
+    });
+    const loadAndRead = async () => {
+      await loadModel(page, device, 'q4');
+      return page.evaluate(async () => ({
+        report: await window.deepseek.internals.sessionReport(),
+        logits: Array.from(await window.deepseek.internals.nextTokenLogits('def quicksort(items):')),
+      }));
+    };
+    await openApp(page);
+    const cold = await loadAndRead();
+    const firstLoad = modelRequests.filter((url) => !url.endsWith('.stamp'));
+    expect(firstLoad.some((url) => url.endsWith('onnx/model_q4.onnx'))).toBe(true);
+    // The download is read from memory as it arrives.
+    expect(cold.report?.weights_from_cache).toBe(false);
 
-  modelRequests.length = 0;
-  await page.reload();
-  await page.waitForFunction(() => window.deepseek !== undefined);
-  await loadModel(page, 'wasm', 'q4');
-  console.log(`model-file requests: first load ${firstLoad.length}, second load ${modelRequests.length}`);
-  expect(modelRequests).toEqual([]);
-});
+    modelRequests.length = 0;
+    await page.reload();
+    await page.waitForFunction(() => window.deepseek !== undefined);
+    const warm = await loadAndRead();
+    console.log(`model-file requests: first load ${firstLoad.length}, second load ${modelRequests.length}`);
+    expect(modelRequests).toEqual([]);
+    // From the cache the weights are never held whole in memory (blob-bytes.ts), and they are the same weights.
+    expect(warm.report?.weights_from_cache).toBe(true);
+    expect(warm.logits).toEqual(cold.logits);
+  });
+}
 
 test('every request stays on the app origin', async ({ page, baseURL }) => {
   const origins = new Set<string>();

@@ -111,6 +111,8 @@ const api = {
 
   requestsReceived: async () => engine.requestsReceived,
 
+  sessionReport: async () => engine.sessionReport,
+
   /** Dev and test builds only: destroys ONNX Runtime's WebGPU device, as a driver reset would, to test device loss. */
   destroyGpuDevice: () =>
     guarded(async () => {

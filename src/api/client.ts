@@ -29,6 +29,7 @@ import {
   type ModelList,
   type ModelObject,
   type ModelSizes,
+  type SessionReport,
 } from '../protocol/index.ts';
 import type { EngineApi } from '../../workers/engine.worker.ts';
 import { ChunkStream } from './chunk-stream.ts';
@@ -259,6 +260,8 @@ export class DeepSeekClient {
     },
     /** API requests the engine has received since it started (chat, completions, model lists, logits), valid or not. */
     requestsReceived: (): Promise<number> => call(() => this.engine.requestsReceived()),
+    /** How the runtime read the loaded model's graph (split, rewritten, its weights from the cache); null with no model loaded. */
+    sessionReport: (): Promise<SessionReport | null> => call(() => this.engine.sessionReport()),
     /** Dev and test builds only: destroys the WebGPU device the model runs on, as a driver reset would. Resolves with whether there was one. */
     destroyGpuDevice: (): Promise<boolean> => call(() => this.engine.destroyGpuDevice()),
   };

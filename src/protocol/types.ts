@@ -308,6 +308,16 @@ export interface LoadedModel {
   kv_bytes_per_token: number;
 }
 
+/** How the runtime read the loaded model's graph: a diagnostic for tests and benchmarks. */
+export interface SessionReport {
+  /** The session's input names: `num_logits_to_keep` where the graph takes it, its own or added when it was read split. */
+  inputs: string[];
+  /** The session's output names: `fresh.*` where the worker keeps the KV cache (WASM). */
+  outputs: string[];
+  /** Whether the runtime read the weights from the browser's cache a tensor at a time, rather than from a copy of the file in memory. */
+  weights_from_cache: boolean;
+}
+
 /**
  * What the engine is doing, whoever asked it: published to the page on every
  * change, so the playground follows loads made through `window.deepseek` or /v1.

@@ -7,6 +7,7 @@ import type { ModelStore } from './model-store.ts';
 import { resumableFetch } from './resumable-download.ts';
 import type { VerifiedCache } from './verified-cache.ts';
 import { isSoftwareAdapter } from './software-adapter.ts';
+import { canReadBlobsSynchronously } from './blob-bytes.ts';
 
 /** The slice of the WebGPU API we read; declared here to keep @webgpu/types out of the build. */
 interface GpuAdapterLike {
@@ -78,6 +79,7 @@ export function browserHost(devModelHost: string | null, store: ModelStore, cach
     modelCache: {
       beginLoad: async (modelId, host, onRepair, graphs) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair, graphs),
       repairAfterFailure: () => cache.repairAfterFailure(),
+      ...(canReadBlobsSynchronously() && { wholeFile: (url: string) => cache.wholeFile(url) }),
     },
     async detectDevice(): Promise<DeviceReport> {
       const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;

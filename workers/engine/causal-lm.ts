@@ -6,12 +6,13 @@
  * Sampling, stopping and streaming live elsewhere.
  */
 import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
-import type { ChatMessage, Device, Dtype } from '../../src/protocol/types.ts';
+import type { ChatMessage, Device, Dtype, SessionReport } from '../../src/protocol/types.ts';
 import { freshKvName } from '../model-build/fresh-kv-outputs.ts';
 import { RuntimeKvPasses, type CachedPasses, type PassLogits } from './cached-passes.ts';
 import { DTYPE_SUFFIX } from './catalog.ts';
 import { DownloadGuard } from './download-guard.ts';
-import { GraphReading } from './graph-reading.ts';
+import { BlobBytes } from './blob-bytes.ts';
+import { GraphReading, splitDataName } from './graph-reading.ts';
 import { GpuDeviceWatch, runtimeGpuDevice } from './gpu-device.ts';
 import { HostKvPasses, type KvGeometry, type RuntimeSession } from './host-kv-cache.ts';
 import { externalDataChunks, type ExternalDataFormat, type LoadConfig } from './model-files.ts';
@@ -48,6 +49,13 @@ export interface LoadRequest {
    * Absent: as the hub serves it.
    */
   reading?: GraphReading;
+  /**
+   * A file already whole in the browser's cache, by its URL, or null: the
+   * weights of a graph read split are then read from it a tensor at a time
+   * (blob-bytes.ts), never held whole in memory. Absent where the thread
+   * cannot read a Blob synchronously.
+   */
+  cachedFile?: (url: string) => Promise<Blob | null>;
   /** Aborting stops the downloads and rejects the load. */
   signal?: AbortSignal;
   onFileProgress: (progress: FileProgress) => void;
@@ -126,6 +134,8 @@ export class CausalLM {
     readonly dtype: Dtype,
     /** The WebGPU device's loss, raced by every pass; null on other devices. */
     private readonly gpu: GpuDeviceWatch | null,
+    /** Whether the runtime read the weights from the browser's cache a tensor at a time (blob-bytes.ts), not from a copy in memory. */
+    private readonly weightsFromCache: boolean,
   ) {
     const session = this.session;
     // A graph given fresh key and value outputs at load (WASM) keeps its cache here; any other, as the runtime returns it.
@@ -143,6 +153,12 @@ export class CausalLM {
   /** Whether a pass computes logits only for the rows asked for: the graph takes `num_logits_to_keep`, its own or added when it was read split. */
   get keepsLogitsRows(): boolean {
     return this.passes.keepsLogitsRows;
+  }
+
+  /** How the runtime read the graph: split and rewritten or not, with fresh outputs or not, its weights from the cache or not. */
+  get sessionReport(): SessionReport {
+    const session = this.session;
+    return { inputs: [...(session?.inputNames ?? [])], outputs: [...(session?.outputNames ?? [])], weights_from_cache: this.weightsFromCache };
   }
 
   /** Set once the GPU device this model ran on was lost: the model cannot run any more. */
@@ -183,11 +199,13 @@ export class CausalLM {
         device: request.device,
         dtype: request.dtype,
         model_file_name: request.modelFileName,
-        ...(externalData && { use_external_data_format: externalData }),
+        ...(externalData.format && { use_external_data_format: externalData.format }),
+        ...(externalData.mounted && { session_options: { externalData: [externalData.mounted] } }),
         progress_callback,
       });
       const device = request.device === 'webgpu' ? await runtimeGpuDevice() : null;
-      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype, device ? new GpuDeviceWatch(device) : null);
+      const gpu = device ? new GpuDeviceWatch(device) : null;
+      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype, gpu, externalData.mounted !== undefined);
     })();
     try {
       return await downloads.race(loading);
@@ -423,19 +441,33 @@ export class CausalLM {
   }
 }
 
+/** The graph's external data, as transformers.js reads it. */
+interface ExternalDataToRead {
+  /** The files transformers.js fetches and hands to the runtime (`use_external_data_format`). */
+  format?: ExternalDataFormat;
+  /** The file handed to the runtime as it is (`session_options.externalData`), read from the cache when the runtime asks. */
+  mounted?: { path: string; data: Uint8Array };
+}
+
 /**
  * The external data transformers.js is told to read: the catalog's, or
  * config.json's; and where the graph has none and is read split, the graph
- * file itself as its one chunk.
+ * file itself as its one chunk: from the browser's cache, a tensor at a time,
+ * where the file is there whole; else fetched whole.
  */
-async function externalDataToRead(request: LoadRequest, repo: string, reading: GraphReading): Promise<ExternalDataFormat | undefined> {
-  if (!reading.externalWeights) return request.externalData;
+async function externalDataToRead(request: LoadRequest, repo: string, reading: GraphReading): Promise<ExternalDataToRead> {
+  if (!reading.externalWeights) return { format: request.externalData };
   const config = (await AutoConfig.from_pretrained(repo)) as LoadConfig;
   const declared = request.externalData ?? config['transformers.js_config']?.use_external_data_format;
   const graphFile = `${request.modelFileName}${DTYPE_SUFFIX[request.dtype]}.onnx`;
-  if (externalDataChunks(declared, graphFile, request.modelFileName) > 0) return declared;
-  reading.split(repo, `onnx/${graphFile}`);
-  return { ...(typeof declared === 'object' && declared), [graphFile]: 1 };
+  if (externalDataChunks(declared, graphFile, request.modelFileName) > 0) return { format: declared };
+  const graphPath = `onnx/${graphFile}`;
+  reading.split(repo, graphPath);
+  const cached = await request.cachedFile?.(`${request.host}${repo}/resolve/main/${graphPath}`);
+  if (!cached) return { format: { ...(typeof declared === 'object' && declared), [graphFile]: 1 } };
+  // The runtime reads it from the cache, so the load's download is done: it says so, as a cached file read whole would.
+  request.onFileProgress({ file: graphPath, loaded: cached.size, total: cached.size });
+  return { format: declared, mounted: { path: splitDataName(graphFile), data: new BlobBytes(cached) } };
 }
 
 function sharedPrefixLength(a: readonly number[], b: readonly number[]): number {

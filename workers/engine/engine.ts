@@ -38,6 +38,7 @@ import {
   type LoadProgress,
   type ModelList,
   type OutputConstraint,
+  type SessionReport,
   type TokenLogprob,
   type ToolCall,
   type Usage,
@@ -93,6 +94,11 @@ export interface ModelCacheCheck {
   beginLoad(modelId: string, host: string, onRepair: (notice: string) => void, graphs: GraphReading): Promise<void>;
   /** Deletes the cached files of the load that fail their checksums; resolves with their paths. */
   repairAfterFailure(): Promise<string[]>;
+  /**
+   * A file of the load's model whole in the cache, by its URL, as the hub serves it; null when it is not.
+   * Absent where the runtime cannot read one a tensor at a time (blob-bytes.ts).
+   */
+  wholeFile?(url: string): Promise<Blob | null>;
 }
 
 export type ChunkListener = (chunk: ChatCompletionChunk) => void;
@@ -132,6 +138,11 @@ export class Engine {
   detectDevice(): Promise<DeviceReport> {
     this.deviceReport ??= this.host.detectDevice();
     return this.deviceReport;
+  }
+
+  /** How the runtime read the loaded model's graph; null with no model that can run. */
+  get sessionReport(): SessionReport | null {
+    return this.lm && !this.lm.deviceLost ? this.lm.sessionReport : null;
   }
 
   /** The model that can run now: none once its GPU device was lost. */
@@ -279,6 +290,7 @@ export class Engine {
           repo: converted?.repo,
           fetch: converted && this.host.downloadFetch ? convertedFetch(converted, this.host.downloadFetch) : this.host.downloadFetch,
           reading,
+          cachedFile: this.host.modelCache?.wholeFile?.bind(this.host.modelCache),
           signal,
           onFileProgress: report,
           onPreparing: () => {

@@ -121,14 +121,31 @@ export class VerifiedCache {
     const cache = await this.open();
     if (!cache) return undefined;
     const fileKey = this.reading.splitPart(key)?.graphUrl ?? key;
-    const response = await cache.match(fileKey);
-    if (!response || parseFileUrl(fileKey) === null) return response;
+    if (parseFileUrl(fileKey) === null) return cache.match(fileKey);
+    const checked = await this.checkedFile(cache, fileKey);
+    return checked ? this.reading.fromCache(key, checked.file, checked.headers) : undefined;
+  }
+
+  /**
+   * `url`'s file as the hub serves it, when the cache holds it at the size it
+   * must have; else null. A Blob of Cache Storage is on disk: nothing is read yet.
+   */
+  async wholeFile(url: string): Promise<Blob | null> {
+    const cache = await this.open();
+    if (!cache || parseFileUrl(url) === null) return null;
+    return (await this.checkedFile(cache, url))?.file ?? null;
+  }
+
+  /** A hub file from the cache, its size checked: an empty or truncated one is deleted and reported. */
+  private async checkedFile(cache: Cache, url: string): Promise<{ file: Blob; headers: Headers } | null> {
+    const response = await cache.match(url);
+    if (!response) return null;
     const file = await response.blob();
-    const problem = sizeProblem(file.size, this.expectedSize(fileKey, response));
-    if (problem === null) return this.reading.fromCache(key, file, response.headers);
-    await cache.delete(fileKey);
-    this.onRepair(`${parseFileUrl(fileKey)?.path ?? fileKey} in the browser cache was ${problem}, so it was deleted and is downloaded again.`);
-    return undefined;
+    const problem = sizeProblem(file.size, this.expectedSize(url, response));
+    if (problem === null) return { file, headers: response.headers };
+    await cache.delete(url);
+    this.onRepair(`${parseFileUrl(url)?.path ?? url} in the browser cache was ${problem}, so it was deleted and is downloaded again.`);
+    return null;
   }
 
   /** Stores a complete file with what it must be; an incomplete one, or one of a model deleted meanwhile, is not stored. */

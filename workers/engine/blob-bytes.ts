@@ -1,0 +1,44 @@
+/**
+ * A split graph's weights, read by ONNX Runtime one tensor at a time from a
+ * Blob, rather than from the whole file held in memory.
+ *
+ * onnxruntime-web takes external data as whole arrays and keeps them all
+ * mounted while it builds the session, copying each initializer into its
+ * heap: a file handed over as bytes is held twice at the peak of a load, once
+ * in JavaScript and once in the heap. A Blob of Cache Storage lives on disk,
+ * so reading each tensor from it when the runtime asks holds the weights once.
+ *
+ * onnxruntime-web (1.31, pinned in package.json) mounts a Uint8Array as it is
+ * and reads an initializer with `data.subarray(offset, offset + length)`,
+ * after checking the range against `byteLength`; so those two are all this
+ * class answers. A runtime that read it any other way would see an empty
+ * array and fail the load, never compute on wrong weights; the end-to-end
+ * tests load through it on WASM and WebGPU.
+ *
+ * The reads are synchronous, as the runtime's copy is: FileReaderSync, which
+ * only dedicated workers have (the engine runs in one).
+ */
+export class BlobBytes extends Uint8Array {
+  /** Methods that make a new array (`slice`, `map`) make a plain one: this class only reads. */
+  static get [Symbol.species](): Uint8ArrayConstructor {
+    return Uint8Array;
+  }
+
+  constructor(private readonly blob: Blob) {
+    super(0);
+  }
+
+  override get byteLength(): number {
+    return this.blob.size;
+  }
+
+  /** The bytes from `start` to `end`, read from the Blob now: a copy the runtime copies into its heap and drops. */
+  override subarray(start = 0, end = this.blob.size): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(new FileReaderSync().readAsArrayBuffer(this.blob.slice(start, end)));
+  }
+}
+
+/** Whether this thread can read a Blob synchronously: dedicated workers can, pages and Node cannot. */
+export function canReadBlobsSynchronously(): boolean {
+  return typeof FileReaderSync === 'function';
+}
