@@ -314,8 +314,8 @@ export interface SessionReport {
   inputs: string[];
   /** The session's output names: `fresh.*` where the worker keeps the KV cache (WASM). */
   outputs: string[];
-  /** Whether the runtime read the weights from the browser's cache a tensor at a time, rather than from a copy of the file in memory. */
-  weights_from_cache: boolean;
+  /** Whether the runtime read the weights a tensor at a time from a Blob (the cached file, on disk), rather than from a copy of the whole file handed over. */
+  weights_per_tensor: boolean;
 }
 
 /**

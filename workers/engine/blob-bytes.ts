@@ -24,17 +24,31 @@ export class BlobBytes extends Uint8Array {
     return Uint8Array;
   }
 
-  constructor(private readonly blob: Blob) {
+  private blob: Blob | null = null;
+
+  /** `blob` now, or later through `attach`: a download is mounted before it has arrived. */
+  constructor(blob: Blob | null = null) {
     super(0);
+    this.blob = blob;
+  }
+
+  /** The file's bytes, once they are all there; the runtime reads nothing before its graph has arrived, which comes after. */
+  attach(blob: Blob): void {
+    this.blob = blob;
   }
 
   override get byteLength(): number {
-    return this.blob.size;
+    return this.file().size;
   }
 
   /** The bytes from `start` to `end`, read from the Blob now: a copy the runtime copies into its heap and drops. */
-  override subarray(start = 0, end = this.blob.size): Uint8Array<ArrayBuffer> {
-    return new Uint8Array(new FileReaderSync().readAsArrayBuffer(this.blob.slice(start, end)));
+  override subarray(start = 0, end = this.byteLength): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(new FileReaderSync().readAsArrayBuffer(this.file().slice(start, end)));
+  }
+
+  private file(): Blob {
+    if (!this.blob) throw new Error('The weights were read before their download had finished.');
+    return this.blob;
   }
 }
 

@@ -79,6 +79,7 @@ export function browserHost(devModelHost: string | null, store: ModelStore, cach
     modelCache: {
       beginLoad: async (modelId, host, onRepair, graphs) => cache.beginLoad(modelId, () => store.manifest(modelId, host), onRepair, graphs),
       repairAfterFailure: () => cache.repairAfterFailure(),
+      keepsFiles: () => cache.keepsFiles(),
       ...(canReadBlobsSynchronously() && { wholeFile: (url: string) => cache.wholeFile(url) }),
     },
     async detectDevice(): Promise<DeviceReport> {

@@ -50,10 +50,10 @@ export interface LoadRequest {
    */
   reading?: GraphReading;
   /**
-   * A file already whole in the browser's cache, by its URL, or null: the
-   * weights of a graph read split are then read from it a tensor at a time
-   * (blob-bytes.ts), never held whole in memory. Absent where the thread
-   * cannot read a Blob synchronously.
+   * A file whole in the browser's cache, by its URL, or null. Where present,
+   * the weights of a graph read split are read a tensor at a time
+   * (blob-bytes.ts) from the cached file: found there, or put there by the
+   * load's download. Absent where the thread cannot read a Blob synchronously.
    */
   cachedFile?: (url: string) => Promise<Blob | null>;
   /** Aborting stops the downloads and rejects the load. */
@@ -134,8 +134,8 @@ export class CausalLM {
     readonly dtype: Dtype,
     /** The WebGPU device's loss, raced by every pass; null on other devices. */
     private readonly gpu: GpuDeviceWatch | null,
-    /** Whether the runtime read the weights from the browser's cache a tensor at a time (blob-bytes.ts), not from a copy in memory. */
-    private readonly weightsFromCache: boolean,
+    /** Whether the runtime read the weights a tensor at a time from a Blob (blob-bytes.ts), not from a copy of the whole file. */
+    private readonly weightsPerTensor: boolean,
   ) {
     const session = this.session;
     // A graph given fresh key and value outputs at load (WASM) keeps its cache here; any other, as the runtime returns it.
@@ -155,10 +155,10 @@ export class CausalLM {
     return this.passes.keepsLogitsRows;
   }
 
-  /** How the runtime read the graph: split and rewritten or not, with fresh outputs or not, its weights from the cache or not. */
+  /** How the runtime read the graph: split and rewritten or not, with fresh outputs or not, its weights a tensor at a time or not. */
   get sessionReport(): SessionReport {
     const session = this.session;
-    return { inputs: [...(session?.inputNames ?? [])], outputs: [...(session?.outputNames ?? [])], weights_from_cache: this.weightsFromCache };
+    return { inputs: [...(session?.inputNames ?? [])], outputs: [...(session?.outputNames ?? [])], weights_per_tensor: this.weightsPerTensor };
   }
 
   /** Set once the GPU device this model ran on was lost: the model cannot run any more. */
@@ -452,8 +452,9 @@ interface ExternalDataToRead {
 /**
  * The external data transformers.js is told to read: the catalog's, or
  * config.json's; and where the graph has none and is read split, the graph
- * file itself as its one chunk: from the browser's cache, a tensor at a time,
- * where the file is there whole; else fetched whole.
+ * file itself as its one chunk. Where the thread can read a Blob a tensor at a
+ * time, that chunk is mounted (blob-bytes.ts): the cached file, or the
+ * download's once it has passed; else transformers.js fetches it whole.
  */
 async function externalDataToRead(request: LoadRequest, repo: string, reading: GraphReading): Promise<ExternalDataToRead> {
   if (!reading.externalWeights) return { format: request.externalData };
@@ -463,11 +464,15 @@ async function externalDataToRead(request: LoadRequest, repo: string, reading: G
   if (externalDataChunks(declared, graphFile, request.modelFileName) > 0) return { format: declared };
   const graphPath = `onnx/${graphFile}`;
   reading.split(repo, graphPath);
-  const cached = await request.cachedFile?.(`${request.host}${repo}/resolve/main/${graphPath}`);
-  if (!cached) return { format: { ...(typeof declared === 'object' && declared), [graphFile]: 1 } };
-  // The runtime reads it from the cache, so the load's download is done: it says so, as a cached file read whole would.
-  request.onFileProgress({ file: graphPath, loaded: cached.size, total: cached.size });
-  return { format: declared, mounted: { path: splitDataName(graphFile), data: new BlobBytes(cached) } };
+  if (!request.cachedFile) return { format: { ...(typeof declared === 'object' && declared), [graphFile]: 1 } };
+  const graphUrl = `${request.host}${repo}/resolve/main/${graphPath}`;
+  const cached = await request.cachedFile(graphUrl);
+  const data = new BlobBytes(cached);
+  const onProgress = (loaded: number, total: number) => request.onFileProgress({ file: graphPath, loaded, total });
+  // A cached file needs no download: the load says so, as it would of a cached file read whole.
+  if (cached) onProgress(cached.size, cached.size);
+  else reading.mount(graphUrl, { data, storedFile: () => request.cachedFile!(graphUrl), onProgress });
+  return { format: declared, mounted: { path: splitDataName(graphFile), data } };
 }
 
 function sharedPrefixLength(a: readonly number[], b: readonly number[]): number {

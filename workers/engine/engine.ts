@@ -99,6 +99,8 @@ export interface ModelCacheCheck {
    * Absent where the runtime cannot read one a tensor at a time (blob-bytes.ts).
    */
   wholeFile?(url: string): Promise<Blob | null>;
+  /** Whether the cache may keep files at all. */
+  keepsFiles(): Promise<boolean>;
 }
 
 export type ChunkListener = (chunk: ChatCompletionChunk) => void;
@@ -278,6 +280,9 @@ export class Engine {
       // On every device the graph is read apart from its weights, so the runtime does not parse them inside its heap
       // (on WebGPU they go from the file straight to the GPU).
       const reading = new GraphReading(runtime.device === 'wasm', true);
+      // The runtime reads a split graph's weights from the cached file, where the cache can keep it.
+      const modelCache = this.host.modelCache;
+      const cachedFile = modelCache?.wholeFile && (await modelCache.keepsFiles()) ? modelCache.wholeFile.bind(modelCache) : undefined;
       // From the first session on, ONNX Runtime's thread pool is fixed for the page.
       this.runtimeStarted = true;
       const attempt = () =>
@@ -290,7 +295,7 @@ export class Engine {
           repo: converted?.repo,
           fetch: converted && this.host.downloadFetch ? convertedFetch(converted, this.host.downloadFetch) : this.host.downloadFetch,
           reading,
-          cachedFile: this.host.modelCache?.wholeFile?.bind(this.host.modelCache),
+          cachedFile,
           signal,
           onFileProgress: report,
           onPreparing: () => {

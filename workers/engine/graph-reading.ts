@@ -17,6 +17,8 @@
 import { FRESH_KV_APPENDIX_BYTES, withFreshKvOutputs } from '../model-build/fresh-kv-outputs.ts';
 import { graphOfStream, graphWithExternalWeights } from '../model-build/external-weights.ts';
 import { withNumLogitsToKeep } from '../model-build/logits-rows.ts';
+import type { BlobBytes } from './blob-bytes.ts';
+import { DownloadServerError } from './load-errors.ts';
 import type { Fetch } from './resumable-download.ts';
 
 /** An ONNX graph file, not one of its external-data files. */
@@ -48,6 +50,18 @@ function sized(body: BodyInit, size: number, served: Headers): Response {
   return new Response(body, { status: 200, headers });
 }
 
+/**
+ * A split graph whose weights the runtime reads a tensor at a time
+ * (blob-bytes.ts), mounted before its download: transformers.js asks for the
+ * graph part only, and its download fills the weights.
+ */
+export interface MountedDownload {
+  data: BlobBytes;
+  /** The finished file as the cache keeps it; null where it could not keep it (storage full). */
+  storedFile: () => Promise<Blob | null>;
+  onProgress: (loaded: number, total: number) => void;
+}
+
 /** One graph file's two parts as a load reads them from a network download: each handed out once. */
 interface SplitDownload {
   graph: Promise<Response> | null;
@@ -57,6 +71,8 @@ interface SplitDownload {
 export class GraphReading {
   /** Paths of split graphs, `{repo}/resolve/main/{path}`, as their URLs end. */
   private readonly splitPaths = new Set<string>();
+  /** Split graphs whose weights are mounted, by the graph file's URL. */
+  private readonly mounted = new Map<string, MountedDownload>();
 
   constructor(
     /** Add each layer's fresh keys and values to the graph's outputs, where its cache is grown by Concat. */
@@ -68,6 +84,11 @@ export class GraphReading {
   /** Reads `path` of `repo` split: its URL answers with the graph alone, and `{URL}_data` with the file. */
   split(repo: string, path: string): void {
     if (this.externalWeights) this.splitPaths.add(`${repo}/resolve/main/${path}`);
+  }
+
+  /** The weights of the split graph at `graphUrl` are `download.data`, which its download fills. */
+  mount(graphUrl: string, download: MountedDownload): void {
+    this.mounted.set(graphUrl, download);
   }
 
   /** Which part of a split graph `url` asks for, and the graph file's URL; null for any other file. */
@@ -128,12 +149,39 @@ export class GraphReading {
         // transformers.js asks for a file's first byte to learn its size: the graph file's answers for both parts.
         const wholeFile = (init?.method ?? 'GET') === 'GET' && !new Headers(init?.headers).has('range');
         if (!wholeFile) return base(split.graphUrl, init);
+        const mounted = split.part === 'graph' ? this.mounted.get(split.graphUrl) : undefined;
+        if (mounted) return this.fromMountedDownload(mounted, split.graphUrl, () => base(split.graphUrl, init));
         return this.fromDownload(downloads, split.part, split.graphUrl, () => base(split.graphUrl, init));
       }
       const response = await base(input, init);
       const size = Number(response.headers.get('content-length') ?? NaN);
       return this.freshKvOutputs && isGraphFileUrl(url) ? freshKvResponse(response, size) : response;
     };
+  }
+
+  /**
+   * The graph part, walked from the download as it passes, which keeps
+   * nothing of it; then the weights are the file the cache now keeps. Where
+   * the cache could not keep it after all (storage full), the file is
+   * downloaded again into a Blob: holding the first download's bytes in case
+   * would keep them in memory while the runtime fills its heap, the peak this
+   * avoids.
+   */
+  private async fromMountedDownload(mounted: MountedDownload, graphUrl: string, download: () => Promise<Response>): Promise<Response> {
+    const response = await download();
+    if (response.status !== 200 || !response.body) return response;
+    const total = Number(response.headers.get('content-length') ?? 0);
+    let loaded = 0;
+    const counted = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        loaded += chunk.byteLength;
+        mounted.onProgress(loaded, total);
+        controller.enqueue(chunk);
+      },
+    });
+    const graph = await graphOfStream(response.body.pipeThrough(counted), splitDataName(fileName(graphUrl)));
+    mounted.data.attach((await mounted.storedFile()) ?? (await downloadAgain(graphUrl, download)));
+    return this.graphResponse(graph, response.headers);
   }
 
   /**
@@ -166,6 +214,12 @@ export class GraphReading {
     if (!entry.graph && !entry.data) downloads.delete(graphUrl);
     return response;
   }
+}
+
+async function downloadAgain(graphUrl: string, download: () => Promise<Response>): Promise<Blob> {
+  const response = await download();
+  if (response.status !== 200) throw new DownloadServerError(response.status, graphUrl);
+  return response.blob();
 }
 
 function fileName(url: string): string {

@@ -136,6 +136,11 @@ export class VerifiedCache {
     return (await this.checkedFile(cache, url))?.file ?? null;
   }
 
+  /** Whether this page may keep files in Cache Storage (a widget framed by another site may not). */
+  async keepsFiles(): Promise<boolean> {
+    return (await this.open()) !== null;
+  }
+
   /** A hub file from the cache, its size checked: an empty or truncated one is deleted and reported. */
   private async checkedFile(cache: Cache, url: string): Promise<{ file: Blob; headers: Headers } | null> {
     const response = await cache.match(url);
