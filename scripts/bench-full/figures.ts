@@ -14,6 +14,8 @@ export interface EngineFigures {
   followUp: { promptTokens: number; cachedTokens: number; withCacheMs: number; withoutCacheMs: number } | null;
   /** The highest VmHWM of the renderer processes that ran the engine (the page and its workers). */
   peakRendererBytes: number;
+  /** The same over the cold and the warm load alone, before anything is generated. */
+  loadPeakRendererBytes: number;
   /** A short greedy run on WebGPU (SwiftShader): a correctness and relative check only. */
   webgpu: { tokens: number; tokensPerSecond: number; agreesWithWasm: boolean } | null;
   /** The main run's greedy output, to check the engines decode the same tokens. */

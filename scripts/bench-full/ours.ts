@@ -4,6 +4,7 @@
  * page by wall clock and read from the response's `timings`.
  */
 import type { BrowserContext, Page } from 'playwright-core';
+import type { RendererMemory } from './browser.ts';
 import type { Completion, Device, Dtype, LoadedModel } from '../../src/protocol/types.ts';
 import { perSecond, progress, type EngineFigures } from './figures.ts';
 import type { BenchOptions } from './options.ts';
@@ -111,12 +112,14 @@ function expectTokens(what: string, actual: number, expected: number): void {
   if (actual !== expected) throw new Error(`ours: ${what} has ${actual} prompt tokens, the other engines get ${expected}: the tokenizations differ.`);
 }
 
-export async function runOurs(context: BrowserContext, url: string, options: BenchOptions, prompts: BenchPrompts): Promise<EngineFigures> {
+export async function runOurs(context: BrowserContext, url: string, options: BenchOptions, prompts: BenchPrompts, memory: RendererMemory): Promise<EngineFigures> {
   const { model, dtype } = options;
   const banned = prompts.bannedIds;
   const cold = await openApp(context, url);
   const coldLoad = await load(cold, model, 'wasm', dtype, options.threads);
   progress('ours', 'load cold', coldLoad.ms);
+  // Its renderer exits with the page: its peak is read first.
+  memory.sample();
   await cold.close();
   const page = await openApp(context, url);
   const warmLoad = await load(page, model, 'wasm', dtype, options.threads);
@@ -124,6 +127,7 @@ export async function runOurs(context: BrowserContext, url: string, options: Ben
   if (warmLoad.loaded.wasm_threads !== options.threads) {
     throw new Error(`ours runs ${warmLoad.loaded.wasm_threads} WASM threads, not the ${options.threads} it was asked for.`);
   }
+  const loadPeakRendererBytes = memory.peak();
 
   await complete(page, model, prompts.warmUp.text, 2, banned);
   const main = await complete(page, model, prompts.main.text, options.decodeTokens, banned);
@@ -166,6 +170,7 @@ export async function runOurs(context: BrowserContext, url: string, options: Ben
     },
     followUp: { promptTokens: withCache.promptTokens, cachedTokens: withCache.cachedTokens, withCacheMs: withCache.ms, withoutCacheMs: withoutCache.ms },
     peakRendererBytes: 0,
+    loadPeakRendererBytes,
     webgpu,
     output: { text: main.text, tokens: null },
   };

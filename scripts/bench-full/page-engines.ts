@@ -3,6 +3,7 @@
  * (e2e/pages/bench-*.html), given the same token ids as our engine.
  */
 import type { BrowserContext, Page } from 'playwright-core';
+import type { RendererMemory } from './browser.ts';
 import type { EngineLoad, EngineLoadOptions, GenerateOptions, GenerateRun } from '../../e2e/pages/bench-types.ts';
 import { perSecond, progress, type EngineFigures } from './figures.ts';
 import type { BenchOptions } from './options.ts';
@@ -66,6 +67,7 @@ export async function runPageEngine(
   options: BenchOptions,
   prompts: BenchPrompts,
   gguf: string,
+  memory: RendererMemory,
 ): Promise<EngineFigures> {
   const loadOptions: EngineLoadOptions = {
     model: options.model,
@@ -78,12 +80,15 @@ export async function runPageEngine(
   const cold = await openEnginePage(context, url, engine);
   const coldLoad = await loadEngine(cold, loadOptions);
   progress(engine, 'load cold', coldLoad.loadMs);
+  // Its renderer exits with the page: its peak is read first.
+  memory.sample();
   await cold.evaluate(() => window.benchEngine!.dispose());
   await cold.close();
   const page = await openEnginePage(context, url, engine);
   const warmLoad = await loadEngine(page, loadOptions);
   progress(engine, 'load warm', warmLoad.loadMs);
   if (warmLoad.threads !== options.threads) throw new Error(`${engine} runs ${warmLoad.threads} threads, not ${options.threads}.`);
+  const loadPeakRendererBytes = memory.peak();
 
   if (engine === 'wllama') await expectSameTokenization(page, prompts);
 
@@ -124,6 +129,7 @@ export async function runPageEngine(
     },
     followUp: { promptTokens: followUpIds.length, cachedTokens: withCache.cachedTokens, withCacheMs: withCache.ttftMs, withoutCacheMs: withoutCache.ttftMs },
     peakRendererBytes: 0,
+    loadPeakRendererBytes,
     webgpu,
     output: { text: '', tokens: main.tokens },
   };

@@ -16,6 +16,7 @@ const COLUMNS: Column[] = [
   ['decode tok/s', (f) => `${rate(f.decode.tokensPerSecond)} (${rate(f.decode.reportedTokensPerSecond)}) ×${f.decode.tokens}`],
   ['follow-up cached', (f) => (f.followUp ? `${ms(f.followUp.withCacheMs)} (${f.followUp.cachedTokens} of ${f.followUp.promptTokens})` : '–')],
   ['follow-up cold', (f) => (f.followUp ? ms(f.followUp.withoutCacheMs) : '–')],
+  ['peak renderer, loads', (f) => mib(f.loadPeakRendererBytes)],
   ['peak renderer', (f) => mib(f.peakRendererBytes)],
   ['WebGPU', (f) => (f.webgpu ? `${rate(f.webgpu.tokensPerSecond)} tok/s, ${f.webgpu.agreesWithWasm ? 'same tokens as WASM' : 'DIFFERS from WASM'}` : '–')],
 ];
@@ -41,6 +42,7 @@ export function ratios(ours: EngineFigures, other: EngineFigures): Ratio[] {
     { figure: 'load warm (speed)', ratio: other.load.warmMs / ours.load.warmMs },
     { figure: 'prefill tok/s', ratio: ours.prefill.tokensPerSecond / other.prefill.tokensPerSecond },
     { figure: 'decode tok/s', ratio: ours.decode.tokensPerSecond / other.decode.tokensPerSecond },
+    { figure: 'peak memory while loading (lightness)', ratio: other.loadPeakRendererBytes / ours.loadPeakRendererBytes },
     { figure: 'peak memory (lightness)', ratio: other.peakRendererBytes / ours.peakRendererBytes },
   ];
   if (ours.followUp && other.followUp) {

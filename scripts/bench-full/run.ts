@@ -68,7 +68,8 @@ export async function runEngine(url: string, engine: EngineName, options: BenchO
   try {
     const { context } = profile;
     // The runners leave their last page open: its renderer's peak is read here, before it exits.
-    const figures = engine === 'ours' ? await runOurs(context, url, options, prompts) : await runPageEngine(engine, context, url, options, prompts, gguf);
+    const figures =
+      engine === 'ours' ? await runOurs(context, url, options, prompts, memory) : await runPageEngine(engine, context, url, options, prompts, gguf, memory);
     return { ...figures, peakRendererBytes: memory.stop() };
   } finally {
     memory.stop();
