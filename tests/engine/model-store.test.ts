@@ -5,7 +5,7 @@
  * nothing is ever cached here; the browser side is covered end to end.
  */
 import { statSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../src/protocol/index.ts';
 import { ModelStore } from '../../workers/engine/model-store.ts';
 import { generateFixtures } from '../../scripts/generate-fixtures.ts';
@@ -19,11 +19,13 @@ function fixtureBytes(id: string, path: string): number {
 }
 
 let store: ModelStore;
+let mirrorHost: string;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
   await generateFixtures();
   const mirror = await startMirrorServer();
+  mirrorHost = mirror.host;
   store = new ModelStore(mirror.host, (input, init) => fetch(input, init));
   close = mirror.close;
 });
@@ -76,6 +78,24 @@ describe('model sizes', () => {
       vocab_size: 32256,
       max_position_embeddings: 16384,
     });
+  });
+
+  it('asks the hub nothing while the browser is offline: sizes and geometry are unknown, and say so', async () => {
+    const asked: string[] = [];
+    const offline = new ModelStore(mirrorHost, (input, init) => {
+      asked.push(String(input));
+      return fetch(input, init);
+    });
+    vi.stubGlobal('navigator', { onLine: false });
+    try {
+      const sizes = await offline.sizes(INSTRUCT);
+      expect(sizes.dtypes).toBeNull();
+      expect(sizes.architecture).toBeNull();
+      expect(sizes.unavailable_reason).toMatch(/offline/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(asked).toEqual([]);
   });
 
   it('rejects a malformed id naming the model parameter', async () => {

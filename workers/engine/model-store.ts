@@ -347,6 +347,8 @@ export class ModelStore {
     const url = fileUrl(host, modelId, 'config.json');
     try {
       const cached = hasCacheStorage() ? await (await caches.open(env.cacheKey)).match(url) : undefined;
+      // Offline, asking would only fail, as for the tree: the estimate is then unknown, with no request made.
+      if (!cached && globalThis.navigator?.onLine === false) return null;
       const response = cached ?? (await this.fetch(url));
       if (!response.ok) return null;
       return architectureOf((await response.json()) as HubConfig);
