@@ -170,17 +170,8 @@ export class GraphReading {
   private async fromMountedDownload(mounted: MountedDownload, graphUrl: string, download: () => Promise<Response>): Promise<Response> {
     const response = await download();
     if (response.status !== 200 || !response.body) return response;
-    const total = Number(response.headers.get('content-length') ?? 0);
-    let loaded = 0;
-    const counted = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        loaded += chunk.byteLength;
-        mounted.onProgress(loaded, total);
-        controller.enqueue(chunk);
-      },
-    });
-    const graph = await graphOfStream(response.body.pipeThrough(counted), splitDataName(fileName(graphUrl)));
-    mounted.data.attach((await mounted.storedFile()) ?? (await downloadAgain(graphUrl, download)));
+    const graph = await graphOfStream(counted(response.body, response.headers, mounted.onProgress), splitDataName(fileName(graphUrl)));
+    mounted.data.attach((await mounted.storedFile()) ?? (await downloadAgain(graphUrl, download, mounted.onProgress)));
     return this.graphResponse(graph, response.headers);
   }
 
@@ -216,10 +207,27 @@ export class GraphReading {
   }
 }
 
-async function downloadAgain(graphUrl: string, download: () => Promise<Response>): Promise<Blob> {
+/** A download's body, its bytes so far reported as they pass. */
+function counted(body: ReadableStream<Uint8Array>, served: Headers, onProgress: (loaded: number, total: number) => void): ReadableStream<Uint8Array> {
+  const total = Number(served.get('content-length') ?? 0);
+  let loaded = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        loaded += chunk.byteLength;
+        onProgress(loaded, total);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+/** The second download of a file the cache could not keep: its progress starts again from zero, as the bytes do. */
+async function downloadAgain(graphUrl: string, download: () => Promise<Response>, onProgress: (loaded: number, total: number) => void): Promise<Blob> {
   const response = await download();
-  if (response.status !== 200) throw new DownloadServerError(response.status, graphUrl);
-  return response.blob();
+  if (response.status !== 200 || !response.body) throw new DownloadServerError(response.status, graphUrl);
+  onProgress(0, Number(response.headers.get('content-length') ?? 0));
+  return new Response(counted(response.body, response.headers, onProgress)).blob();
 }
 
 function fileName(url: string): string {
