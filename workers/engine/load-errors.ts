@@ -5,6 +5,11 @@
  */
 import { ApiError, modelNotFound } from '../../src/protocol/errors.ts';
 
+/** Whether the browser says it is offline; outside a browser (Node) nothing says so. */
+export function browserOffline(): boolean {
+  return globalThis.navigator?.onLine === false;
+}
+
 /** A download the server answered with an error status (5xx), or with part of a file asked for whole. */
 export class DownloadServerError extends Error {
   constructor(
@@ -49,7 +54,7 @@ export function loadFailure(modelId: string, error: unknown): ApiError {
   if (/Could not locate file|404|not found/i.test(raw)) {
     return modelNotFound(modelId, `could not be found on the hub (${raw}).`);
   }
-  if (/failed to fetch|network|load failed/i.test(raw) && globalThis.navigator?.onLine === false) {
+  if (/failed to fetch|network|load failed/i.test(raw) && browserOffline()) {
     return new ApiError(
       {
         message: `'${modelId}' is not downloaded, and the browser is offline: loading it needs the network. Models marked "Available offline" in the library load without it.`,

@@ -14,6 +14,7 @@ import { validateModelField } from '../../src/protocol/validation.ts';
 import { parseGgufModelId, type GgufModelId } from '../../src/protocol/model-id.ts';
 import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, GGUF_DTYPES, catalogEntry, resolveModelHost } from './catalog.ts';
 import { convertedHost } from './gguf-load.ts';
+import { browserOffline } from './load-errors.ts';
 import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
 import { parseFileUrl, type Manifest, type VerifiedCache } from './verified-cache.ts';
 import { completeDtypes, conversionComplete, conversionRecordPath, type ConversionFiles, type LoadConfig } from './model-files.ts';
@@ -321,7 +322,7 @@ export class ModelStore {
    */
   private async tree(host: string, modelId: string): Promise<TreeEntry[] | string> {
     // Offline, asking would only fail: a cached model then loads with no network request at all.
-    if (globalThis.navigator?.onLine === false) return 'The browser is offline, so download sizes are unknown.';
+    if (browserOffline()) return 'The browser is offline, so download sizes are unknown.';
     const entries: TreeEntry[] = [];
     let next: string | null = `${host}api/models/${modelId}/tree/${REVISION}?recursive=true`;
     while (next) {
@@ -348,7 +349,7 @@ export class ModelStore {
     try {
       const cached = hasCacheStorage() ? await (await caches.open(env.cacheKey)).match(url) : undefined;
       // Offline, asking would only fail, as for the tree: the estimate is then unknown, with no request made.
-      if (!cached && globalThis.navigator?.onLine === false) return null;
+      if (!cached && browserOffline()) return null;
       const response = cached ?? (await this.fetch(url));
       if (!response.ok) return null;
       return architectureOf((await response.json()) as HubConfig);
