@@ -160,7 +160,7 @@ test('first-step logits agree between Node CPU and browser WASM (q4)', async ({ 
 });
 
 for (const device of ['wasm', 'webgpu'] as const) {
-  test(`on ${device}, a second load, after a reload, is served from the browser cache; the runtime reads the weights a tensor at a time, the same on both`, async ({ page }) => {
+  test(`on ${device}, a second load, after a reload, is served from the browser cache; the runtime reads the weights a tensor at a time, the second time read ahead, the same on both`, async ({ page }) => {
     const modelRequests: string[] = [];
     page.context().on('request', (request) => {
       if (MODEL_FILE.test(request.url())) modelRequests.push(request.url());
@@ -178,6 +178,8 @@ for (const device of ['wasm', 'webgpu'] as const) {
     expect(firstLoad.some((url) => url.endsWith('onnx/model_q4.onnx'))).toBe(true);
     // The weights are read a tensor at a time from the download's file, once the cache keeps it (blob-bytes.ts).
     expect(cold.report?.weights_per_tensor).toBe(true);
+    // Nothing recorded yet the order of the runtime's reads: each is read where it is asked for.
+    expect(cold.report?.weights_read_ahead).toBe(0);
 
     modelRequests.length = 0;
     await page.reload();
@@ -187,9 +189,50 @@ for (const device of ['wasm', 'webgpu'] as const) {
     expect(modelRequests).toEqual([]);
     // From the cache too, and they are the same weights.
     expect(warm.report?.weights_per_tensor).toBe(true);
+    // A helper read them ahead in the order the first load recorded (weight-prefetch.ts): the same bytes.
+    expect(warm.report?.weights_read_ahead).toBeGreaterThan(20);
     expect(warm.logits).toEqual(cold.logits);
   });
 }
+
+test('a recorded read order the runtime no longer follows stops the read-ahead where it parts, loads the same weights, and is recorded again', async ({ page }) => {
+  const ORDERS = 'deepseek-coder-web-read-order';
+  const storedOrder = () =>
+    page.evaluate(async (cacheName) => {
+      const cache = await caches.open(cacheName);
+      const key = (await cache.keys()).find((request) => request.url.endsWith('onnx/model_q4.onnx'));
+      return key ? ((await (await cache.match(key))!.json()) as Array<[number, number]>) : null;
+    }, ORDERS);
+  const loadAndRead = async () => {
+    await loadModel(page, 'wasm', 'q4');
+    return page.evaluate(async () => ({
+      report: await window.deepseek.internals.sessionReport(),
+      logits: Array.from(await window.deepseek.internals.nextTokenLogits('def quicksort(items):')),
+    }));
+  };
+  await openApp(page);
+  const cold = await loadAndRead();
+  const recorded = (await storedOrder())!;
+  expect(recorded.length).toBeGreaterThan(20);
+  // An order from another runtime version: the same reads, two of them swapped.
+  const stale = [...recorded];
+  [stale[5], stale[6]] = [stale[6]!, stale[5]!];
+  await page.evaluate(
+    async ([cacheName, order]) => {
+      const cache = await caches.open(cacheName);
+      const key = (await cache.keys()).find((request) => request.url.endsWith('onnx/model_q4.onnx'))!;
+      await cache.put(key, new Response(JSON.stringify(order)));
+    },
+    [ORDERS, stale] as const,
+  );
+
+  await page.reload();
+  await page.waitForFunction(() => window.deepseek !== undefined);
+  const warm = await loadAndRead();
+  expect(warm.report?.weights_read_ahead).toBe(5);
+  expect(warm.logits).toEqual(cold.logits);
+  await expect.poll(storedOrder).toEqual(recorded);
+});
 
 test('every request stays on the app origin', async ({ page, baseURL }) => {
   const origins = new Set<string>();

@@ -316,6 +316,8 @@ export interface SessionReport {
   outputs: string[];
   /** Whether the runtime read the weights a tensor at a time from a Blob (the cached file, on disk), rather than from a copy of the whole file handed over. */
   weights_per_tensor: boolean;
+  /** How many of those tensors a helper thread had read ahead, in the order an earlier load of the file recorded; 0 where none. */
+  weights_read_ahead: number;
 }
 
 /**

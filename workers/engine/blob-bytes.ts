@@ -25,25 +25,41 @@
  * runtime, holds off: at full size (q8, 1.35 GB) about 300 MiB of them piled
  * up in a bare worker, and the renderer's peak fell from 1967-2005 to 1671 MiB
  * once they were released.
+ *
+ * Where the order of the runtime's reads is known from an earlier load, a
+ * helper reads them ahead on another thread (weight-prefetch.ts); what it does
+ * not have is read here.
  */
-export class BlobBytes extends Uint8Array {
+import type { ByteRange, WeightPrefetch } from './weight-prefetch.ts';
+
+export class BlobBytes extends Uint8Array<ArrayBufferLike> {
   /** Methods that make a new array (`slice`, `map`) make a plain one: this class only reads. */
   static get [Symbol.species](): Uint8ArrayConstructor {
     return Uint8Array;
   }
 
   private blob: Blob | null = null;
-  /** The buffer of the read the runtime was last handed. */
+  /** The buffer of the read the runtime was last handed, where it was read here. */
   private lastRead: ArrayBuffer | null = null;
+  /** The reads the runtime asked for, in its order. */
+  private readonly asked: ByteRange[] = [];
+  /** How many of them the helper had read ahead. */
+  private readAhead = 0;
   /**
    * Where a read goes once it is done with: sending a buffer detaches it, and
    * a port whose other end is closed drops it, so its memory is freed now.
    */
   private readonly discard = closedPort();
 
-  /** `blob` now, or later through `attach`: a download is mounted before it has arrived. */
-  constructor(blob: Blob | null = null) {
-    super(0);
+  /**
+   * `blob` now, or later through `attach`: a download is mounted before it has
+   * arrived. `prefetch` reads ahead what the runtime is expected to ask for.
+   */
+  constructor(
+    blob: Blob | null = null,
+    private readonly prefetch: WeightPrefetch | null = null,
+  ) {
+    super(new ArrayBuffer(0));
     this.blob = blob;
   }
 
@@ -60,10 +76,26 @@ export class BlobBytes extends Uint8Array {
    * The bytes from `start` to `end`, read from the Blob now: a copy the
    * runtime copies and drops, and valid until the next read, which releases it.
    */
-  override subarray(start = 0, end = this.byteLength): Uint8Array<ArrayBuffer> {
+  override subarray(start = 0, end = this.byteLength): Uint8Array {
     if (this.lastRead) this.discard.postMessage(null, [this.lastRead]);
+    this.lastRead = null;
+    const ahead = this.prefetch?.take(this.asked.length, start, end);
+    this.asked.push([start, end]);
+    if (ahead) {
+      this.readAhead += 1;
+      return ahead;
+    }
     this.lastRead = new FileReaderSync().readAsArrayBuffer(this.file().slice(start, end));
     return new Uint8Array(this.lastRead);
+  }
+
+  /**
+   * The session is built (or failed): the read-ahead stops. Returns the
+   * runtime's reads in its order, and how many of them had been read ahead.
+   */
+  finish(): { asked: ByteRange[]; readAhead: number } {
+    this.prefetch?.stop();
+    return { asked: [...this.asked], readAhead: this.readAhead };
   }
 
   private file(): Blob {

@@ -12,6 +12,8 @@ import { RuntimeKvPasses, type CachedPasses, type PassLogits } from './cached-pa
 import { DTYPE_SUFFIX } from './catalog.ts';
 import { DownloadGuard } from './download-guard.ts';
 import { BlobBytes } from './blob-bytes.ts';
+import { storeReadOrder, storedReadOrder } from './read-order-store.ts';
+import { WeightPrefetch, type ByteRange } from './weight-prefetch.ts';
 import { GraphReading, splitDataName } from './graph-reading.ts';
 import { GpuDeviceWatch, runtimeGpuDevice } from './gpu-device.ts';
 import { HostKvPasses, type KvGeometry, type RuntimeSession } from './host-kv-cache.ts';
@@ -136,6 +138,8 @@ export class CausalLM {
     private readonly gpu: GpuDeviceWatch | null,
     /** Whether the runtime read the weights a tensor at a time from a Blob (blob-bytes.ts), not from a copy of the whole file. */
     private readonly weightsPerTensor: boolean,
+    /** How many of those reads a helper had read ahead (weight-prefetch.ts). */
+    private readonly weightsReadAhead: number,
   ) {
     const session = this.session;
     // A graph given fresh key and value outputs at load (WASM) keeps its cache here; any other, as the runtime returns it.
@@ -158,7 +162,7 @@ export class CausalLM {
   /** How the runtime read the graph: split and rewritten or not, with fresh outputs or not, its weights a tensor at a time or not. */
   get sessionReport(): SessionReport {
     const session = this.session;
-    return { inputs: [...(session?.inputNames ?? [])], outputs: [...(session?.outputNames ?? [])], weights_per_tensor: this.weightsPerTensor };
+    return { inputs: [...(session?.inputNames ?? [])], outputs: [...(session?.outputNames ?? [])], weights_per_tensor: this.weightsPerTensor, weights_read_ahead: this.weightsReadAhead };
   }
 
   /** Set once the GPU device this model ran on was lost: the model cannot run any more. */
@@ -195,6 +199,7 @@ export class CausalLM {
     const loading = (async () => {
       const tokenizer = await AutoTokenizer.from_pretrained(repo, { progress_callback });
       const externalData = await externalDataToRead(request, repo, reading);
+      let readAhead = 0;
       const model = await AutoModelForCausalLM.from_pretrained(repo, {
         device: request.device,
         dtype: request.dtype,
@@ -202,10 +207,19 @@ export class CausalLM {
         ...(externalData.format && { use_external_data_format: externalData.format }),
         ...(externalData.mounted && { session_options: { externalData: [externalData.mounted] } }),
         progress_callback,
-      });
+      }).then(
+        (model) => {
+          readAhead = externalData.settle?.(true) ?? 0;
+          return model;
+        },
+        (error: unknown) => {
+          externalData.settle?.(false);
+          throw error;
+        },
+      );
       const device = request.device === 'webgpu' ? await runtimeGpuDevice() : null;
       const gpu = device ? new GpuDeviceWatch(device) : null;
-      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype, gpu, externalData.mounted !== undefined);
+      return new CausalLM(request.id, tokenizer, model, request.device, request.dtype, gpu, externalData.mounted !== undefined, readAhead);
     })();
     try {
       return await downloads.race(loading);
@@ -447,6 +461,12 @@ interface ExternalDataToRead {
   format?: ExternalDataFormat;
   /** The file handed to the runtime as it is (`session_options.externalData`), read from the cache when the runtime asks. */
   mounted?: { path: string; data: Uint8Array };
+  /**
+   * Called once the session is built, or failed to be: stops the read-ahead,
+   * records the order of the runtime's reads for the next load of the file, and
+   * returns how many of them had been read ahead.
+   */
+  settle?: (built: boolean) => number;
 }
 
 /**
@@ -467,12 +487,22 @@ async function externalDataToRead(request: LoadRequest, repo: string, reading: G
   if (!request.cachedFile) return { format: { ...(typeof declared === 'object' && declared), [graphFile]: 1 } };
   const graphUrl = `${request.host}${repo}/resolve/main/${graphPath}`;
   const cached = await request.cachedFile(graphUrl);
-  const data = new BlobBytes(cached);
+  const recorded = await storedReadOrder(graphUrl);
+  const data = new BlobBytes(cached, cached && recorded ? WeightPrefetch.start(cached, recorded) : null);
   const onProgress = (loaded: number, total: number) => request.onFileProgress({ file: graphPath, loaded, total });
   // A cached file needs no download: the load says so, as it would of a cached file read whole.
   if (cached) onProgress(cached.size, cached.size);
   else reading.mount(graphUrl, { data, storedFile: () => request.cachedFile!(graphUrl), onProgress });
-  return { format: declared, mounted: { path: splitDataName(graphFile), data } };
+  const settle = (built: boolean) => {
+    const { asked, readAhead } = data.finish();
+    if (built && asked.length > 0 && !sameReads(asked, recorded)) void storeReadOrder(graphUrl, asked);
+    return readAhead;
+  };
+  return { format: declared, mounted: { path: splitDataName(graphFile), data }, settle };
+}
+
+function sameReads(a: readonly ByteRange[], b: readonly ByteRange[] | null): boolean {
+  return b !== null && a.length === b.length && a.every(([start, end], i) => b[i]![0] === start && b[i]![1] === end);
 }
 
 function sharedPrefixLength(a: readonly number[], b: readonly number[]): number {

@@ -15,6 +15,7 @@ import { parseGgufModelId, type GgufModelId } from '../../src/protocol/model-id.
 import { DEFAULT_MODEL_FILE_NAME, DTYPE_SUFFIX, GGUF_DTYPES, catalogEntry, resolveModelHost } from './catalog.ts';
 import { convertedHost } from './gguf-load.ts';
 import { browserOffline } from './load-errors.ts';
+import { READ_ORDER_CACHE_NAME } from './read-order-store.ts';
 import { PARTIAL_CACHE_NAME, parseSegmentKey, type Fetch } from './resumable-download.ts';
 import { parseFileUrl, type Manifest, type VerifiedCache } from './verified-cache.ts';
 import { completeDtypes, conversionComplete, conversionRecordPath, type ConversionFiles, type LoadConfig } from './model-files.ts';
@@ -288,6 +289,8 @@ export class ModelStore {
       const segment = parseSegmentKey(url);
       return segment !== null && parseFileUrl(segment.url)?.modelId === id;
     });
+    // What the runtime's reads of its graphs were: a few kilobytes, not counted as files.
+    await deleteEntries(await caches.open(READ_ORDER_CACHE_NAME), (url) => parseFileUrl(url)?.modelId === id);
     return {
       id,
       object: 'model.cache.deleted',
