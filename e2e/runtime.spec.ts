@@ -195,7 +195,7 @@ for (const device of ['wasm', 'webgpu'] as const) {
   });
 }
 
-test('a recorded read order the runtime no longer follows stops the read-ahead where it parts, loads the same weights, and is recorded again', async ({ page }) => {
+test('a recorded read order the runtime no longer follows stops the read-ahead where it parts, loads the same weights, and is recorded again; it goes with the model', async ({ page }) => {
   const ORDERS = 'deepseek-coder-web-read-order';
   const storedOrder = () =>
     page.evaluate(async (cacheName) => {
@@ -232,6 +232,9 @@ test('a recorded read order the runtime no longer follows stops the read-ahead w
   expect(warm.report?.weights_read_ahead).toBe(5);
   expect(warm.logits).toEqual(cold.logits);
   await expect.poll(storedOrder).toEqual(recorded);
+  // Deleting the model deletes what was recorded of it.
+  await page.evaluate((id) => window.deepseek.cache.delete(id), INSTRUCT);
+  expect(await storedOrder()).toBeNull();
 });
 
 test('every request stays on the app origin', async ({ page, baseURL }) => {
